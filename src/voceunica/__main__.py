@@ -1,0 +1,3 @@
+from voceunica.cli import main
+
+main()

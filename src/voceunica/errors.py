@@ -1,0 +1,75 @@
+"""Problems: every user-facing error is data with a location.
+
+Stages return lists of `Problem`s; raising `VoceunicaError` carries one or
+more of them up to the single place (the CLI) that prints them and sets the
+exit code.  Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Iterable
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the user's input, at `path:line:col` (1-based)."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+    severity: Severity = field(default=Severity.ERROR, compare=False)
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def problem(path: str | Path, line: int, col: int, message: str, *, warning: bool = False) -> Problem:
+    return Problem(
+        str(path), max(line, 1), max(col, 1), message, Severity.WARNING if warning else Severity.ERROR
+    )
+
+
+class VoceunicaError(Exception):
+    """The one exception type for problems a user can fix.
+
+    It carries one or more `Problem`s; `str()` gives them one per line.
+    """
+
+    def __init__(self, problems: Problem | Iterable[Problem]) -> None:
+        self.problems: list[Problem] = (
+            [problems] if isinstance(problems, Problem) else sorted(problems)
+        )
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, path: str | Path, message: str, line: int = 1, col: int = 1) -> "VoceunicaError":
+        return cls(problem(path, line, col, message))
+
+
+def summary(problems: list[Problem]) -> str:
+    """'3 errors, 1 warning in 2 files' — the line under a problem list."""
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    files = len({p.path for p in problems})
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    if not parts:
+        return "no problems"
+    return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}"

@@ -1,0 +1,289 @@
+"""Stage 3 — resolve: one validated dossier + one language → one plain document.
+
+Pure functions: no I/O, no templates.  Everything a template needs is
+already chosen (the language), formatted (numbers, dates — see `fmt`),
+numbered (tables, figures, amendments) and linked (footnotes namespaced per
+position), so templates never juggle languages or formats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from voceunica import fmt
+from voceunica.model import LANGS, Annex, Column, Dossier, EUFile, Position, Text
+from voceunica.validate import FOOTNOTE_REF, AnnexData, Cell, Project
+
+
+@dataclass(frozen=True)
+class Footnote:
+    label: str
+    text: str  # Markdown
+
+
+@dataclass(frozen=True)
+class RAmendment:
+    number: int
+    act: str
+    provision: str
+    commission: str
+    amendment: str
+    justification: str
+
+
+@dataclass(frozen=True)
+class RPosition:
+    id: str
+    title: str
+    version: str
+    status: str
+    status_text: str
+    sector_text: str
+    agreed: bool
+    summary: str
+    asks: list[str]
+    sections: list[tuple[str, str]]
+    amendments: list[RAmendment]
+
+
+@dataclass(frozen=True)
+class RChart:
+    kind: str  # bar | line
+    file: str  # image file name, written beside the Markdown
+    alt: str
+    title: str
+    x_label: str
+    categories: list[str]  # x values, formatted
+    series: list[tuple[str, list[float | None]]]  # (label, values)
+    unit: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class RAnnex:
+    id: str
+    number: int
+    title: str
+    description: str
+    headers: list[str]
+    align: list[str]  # "left" | "right"
+    rows: list[list[str]]
+    source: str
+    licence: str
+    illustrative: bool
+    chart: RChart | None
+    figure_number: int | None
+
+
+@dataclass(frozen=True)
+class ResolvedDossier:
+    id: str
+    lang: str
+    locale: str
+    doctype: str
+    title: str
+    subtitle: str
+    short_title: str
+    date: dt.date
+    date_text: str
+    version: str
+    status_text: str
+    draft: bool
+    audience: str
+    authors: list[tuple[str, str, str | None]]  # (region name, office, transparency register id)
+    contact: list[str]
+    addresses: list[str]
+    introduction: str
+    positions: list[RPosition]
+    annexes: list[RAnnex]
+    footnotes: list[Footnote]
+    labels: dict[str, str] = field(repr=False)
+
+
+REGION_NAMES = {
+    "lombardia": {"it": "Regione Lombardia", "en": "Lombardy Region"},
+    "veneto": {"it": "Regione del Veneto", "en": "Veneto Region"},
+}
+
+_ACT_NAMES = {
+    "regulation": ("Regolamento (UE) {n}", "Regulation (EU) {n}"),
+    "implementing-regulation": ("Regolamento di esecuzione (UE) {n} della Commissione",
+                                "Commission Implementing Regulation (EU) {n}"),
+    "delegated-regulation": ("Regolamento delegato (UE) {n} della Commissione",
+                             "Commission Delegated Regulation (EU) {n}"),
+    "directive": ("Direttiva (UE) {n}", "Directive (EU) {n}"),
+    "decision": ("Decisione (UE) {n}", "Decision (EU) {n}"),
+}
+
+
+def position_agreed(pos: Position) -> bool:
+    """Whether a position speaks for both regions (status agreed or adopted)."""
+    return pos.status in ("agreed", "adopted")
+
+
+def act_name(f: EUFile, lang: str) -> str:
+    """The citable designation: 'Regulation (EU) 2023/956' or 'COM(2025) 125 final'."""
+    if f.number and f.kind in _ACT_NAMES:
+        it, en = _ACT_NAMES[f.kind]
+        return (it if lang == "it" else en).format(n=f.number)
+    return f.com or f.celex or f.number or ""
+
+
+def eurlex_url(f: EUFile, lang: str) -> str | None:
+    if f.celex:
+        return f"https://eur-lex.europa.eu/legal-content/{lang.upper()}/TXT/?uri=CELEX:{f.celex}"
+    return f.eli
+
+
+def eu_file_line(f: EUFile, lang: str, labels: dict[str, str]) -> str:
+    """One reference as Markdown: name, title, identifiers, EUR-Lex link."""
+    parts = [act_name(f, lang)]
+    if f.com and parts[0] != f.com:
+        parts.append(f.com)
+    if f.procedure:
+        parts.append(f.procedure)
+    text = ", ".join(parts) + f" – {f.title[lang]}"
+    if f.date:
+        text += f" ({fmt.date(f.date, lang)})"
+    if f.celex:
+        text += f". CELEX [{f.celex}]({eurlex_url(f, lang)})"
+    elif f.eli:
+        text += f". ELI <{f.eli}>"
+    return text + "."
+
+
+def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
+    assert lang in LANGS
+    d = project.dossiers[dossier_id]
+    labels = {k: v[lang] for k, v in project.labels.items()}
+    positions = [project.positions[p] for p in d.positions]
+    footnotes: list[Footnote] = []
+    rpositions = [_position(p, lang, labels, footnotes) for p in positions]
+    draft = not all(position_agreed(p) for p in positions)
+    addresses = []
+    for ref in d.addresses:
+        pos_id, _, key = ref.partition("/")
+        f = next(f for f in project.positions[pos_id].eu_files if f.key == key)
+        addresses.append(eu_file_line(f, lang, labels))
+    annexes: list[RAnnex] = []
+    figures = 0
+    for i, annex_id in enumerate(d.annexes, start=1):
+        data = project.annexes[annex_id]
+        if data.meta.chart is not None:
+            figures += 1
+        annexes.append(_annex(data, i, figures if data.meta.chart else None, d.id, lang, labels))
+    status = "draft" if draft else "agreed"
+    return ResolvedDossier(
+        id=d.id, lang=lang, locale=fmt.locale_tag(lang),
+        doctype=labels[f"doctype.{d.doctype}"],
+        title=d.title[lang], subtitle=_opt(d.subtitle, lang), short_title=_opt(d.short_title, lang) or d.title[lang],
+        date=d.date, date_text=fmt.date(d.date, lang), version=d.version,
+        status_text=labels[f"status.{status}"], draft=draft, audience=d.audience[lang],
+        authors=[(REGION_NAMES[a.region][lang], a.office[lang], a.transparency_register) for a in d.authors],
+        contact=[x for x in (d.contact.name, d.contact.email, d.contact.phone) if x],
+        addresses=addresses, introduction=_opt(d.introduction, lang),
+        positions=rpositions, annexes=annexes, footnotes=footnotes, labels=labels,
+    )
+
+
+def _opt(text: Text | None, lang: str) -> str:
+    return text[lang] if text is not None else ""
+
+
+def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote]) -> RPosition:
+    defs: dict[str, str] = {f.key: eu_file_line(f, lang, labels) for f in pos.eu_files}
+    defs.update({n.key: n.text[lang] for n in pos.notes})
+    cited: set[str] = set()
+
+    def link(text: str) -> str:
+        def sub(m: "re.Match[str]") -> str:
+            key = m.group(1)
+            label = f"{pos.id}-{key}"
+            if key not in cited:
+                cited.add(key)
+                footnotes.append(Footnote(label, defs[key]))
+            return f"[^{label}]"
+
+        return FOOTNOTE_REF.sub(sub, text.strip())
+
+    files = {f.key: f for f in pos.eu_files}
+    asks = []
+    for ask in pos.asks:
+        text = link(ask.text[lang])
+        if ask.eu_file and f"[^{pos.id}-{ask.eu_file}]" not in text:
+            text += link(f"[^{ask.eu_file}]")
+        asks.append(text)
+    return RPosition(
+        id=pos.id, title=pos.title[lang], version=pos.version, status=pos.status,
+        status_text=labels[f"status.{pos.status}"], sector_text=labels.get(f"sector.{pos.sector}", pos.sector),
+        agreed=position_agreed(pos), summary=link(pos.summary[lang]), asks=asks,
+        sections=[(s.heading[lang], link(s.body[lang])) for s in pos.sections],
+        amendments=[
+            RAmendment(i, act_name(files[a.eu_file], lang), a.provision[lang], a.commission[lang].strip(),
+                       a.amendment[lang].strip(), link(a.justification[lang]))
+            for i, a in enumerate(pos.amendments, start=1)
+        ],
+    )
+
+
+def _cell_text(column: Column, value: Cell, lang: str, labels: dict[str, str]) -> str:
+    if value is None:
+        return labels["not_available"]
+    if column.type == "category":
+        return (column.categories or {})[str(value)][lang]
+    if column.type == "year" or column.type == "text":
+        return str(value)
+    assert isinstance(value, (int, Decimal))
+    if column.type == "percent":
+        return fmt.percent(value, lang, column.decimals)
+    return fmt.number(value, lang, column.decimals, group_four=True)
+
+
+def _header(column: Column, lang: str) -> str:
+    return f"{column.label[lang]} ({column.unit[lang]})" if column.unit else column.label[lang]
+
+
+def _annex(data: AnnexData, number: int, figure: int | None, dossier_id: str, lang: str,
+           labels: dict[str, str]) -> RAnnex:
+    meta: Annex = data.meta
+    rows = [[_cell_text(c, v, lang, labels) for c, v in zip(meta.columns, row)] for row in data.rows]
+    align = ["left" if c.type in ("text", "category") else "right" for c in meta.columns]
+    source = meta.source[lang]
+    if meta.source_url:
+        source = f"[{source}]({meta.source_url})"
+    chart = None
+    if meta.chart is not None and figure is not None:
+        chart = _chart(data, figure, dossier_id, lang, labels)
+    return RAnnex(
+        id=meta.id, number=number, title=meta.title[lang], description=_opt(meta.description, lang),
+        headers=[_header(c, lang) for c in meta.columns], align=align, rows=rows, source=source,
+        licence=meta.licence, illustrative=meta.illustrative, chart=chart, figure_number=figure,
+    )
+
+
+def _chart(data: AnnexData, figure: int, dossier_id: str, lang: str, labels: dict[str, str]) -> RChart:
+    meta = data.meta
+    chart = meta.chart
+    assert chart is not None
+    cols = {c.name: (i, c) for i, c in enumerate(meta.columns)}
+    xi, xc = cols[chart.x]
+    categories = [_cell_text(xc, row[xi], lang, labels) for row in data.rows]
+    series = []
+    first = cols[chart.y[0]][1]
+    for name in chart.y:
+        yi, yc = cols[name]
+        series.append((yc.label[lang], [float(row[yi]) if row[yi] is not None else None for row in data.rows]))
+    unit = first.unit[lang] if first.unit else ""
+    title = chart.title[lang] if chart.title else meta.title[lang]
+    described = "; ".join(
+        f"{label}: " + ", ".join(
+            f"{cat} {fmt.number(Decimal(str(v)), lang, first.decimals) if v is not None else labels['not_available']}"
+            for cat, v in zip(categories, values))
+        for label, values in series)
+    kind = labels[f"chart.{chart.type}"]
+    alt = f"{kind}: {title}" + (f" ({unit})" if unit else "") + f". {described}."
+    return RChart(chart.type, f"{dossier_id}.{meta.id}.{lang}.png", alt, title, xc.label[lang], categories,
+                  series, unit, first.decimals)

@@ -1,0 +1,556 @@
+"""Stage 2 — validate: typed models and cross-references, every problem collected.
+
+`load_project(root)` reads every position, dossier, annex and the labels,
+validates each against the content model, checks that what refers to
+something finds it, and returns a `Project` with *all* problems found, each
+at its file:line:col.  It never raises for bad input and never stops at the
+first problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from voceunica.errors import Problem, problem
+from voceunica.load import Loaded, SourceMap, Table, read_csv, read_yaml
+from voceunica.model import (
+    ANNEX_FORMAT, DOSSIER_FORMAT, LABELS_FORMAT, LANG_NAMES, LANGS, POSITION_FORMAT,
+    Annex, Dossier, Labels, Position, Text,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT}
+
+# Labels the templates and writers print; labels.yaml must define each.
+REQUIRED_LABELS = (
+    "doctype.position-paper", "doctype.joint-agenda", "doctype.briefing",
+    "status.draft", "status.agreed", "status.adopted", "status.withdrawn",
+    "key_messages", "contents", "annexes", "amendments", "amendment", "commission_text",
+    "justification", "table", "figure", "source", "illustrative", "licence", "eu_files", "contact",
+    "version", "date", "status", "page", "of", "transparency_register", "draft_marking",
+    "audience", "position", "not_available", "chart.bar", "chart.line",
+)
+
+Cell = str | int | Decimal | None
+
+
+@dataclass
+class AnnexData:
+    meta: Annex
+    rows: list[list[Cell]]
+    source: SourceMap
+    csv_path: str
+
+
+@dataclass
+class Project:
+    root: Path
+    positions: dict[str, Position] = field(default_factory=dict)
+    dossiers: dict[str, Dossier] = field(default_factory=dict)
+    annexes: dict[str, AnnexData] = field(default_factory=dict)
+    labels: dict[str, Text] = field(default_factory=dict)
+    sources: dict[str, SourceMap] = field(default_factory=dict)  # "position:<id>" -> where it came from
+    files: dict[str, Path] = field(default_factory=dict)  # same keys -> file
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    def template_dirs(self) -> list[Path]:
+        return [self.root / "templates"]
+
+    @property
+    def reference_docx(self) -> Path:
+        return self.root / "templates" / "reference.docx"
+
+
+def load_project(root: Path) -> Project:
+    root = root.resolve()
+    project = Project(root)
+    out = project.problems
+    for sub in ("positions", "dossiers", "templates"):
+        if not (root / sub).is_dir():
+            out.append(problem(sub + "/", 1, 1, f"not a voceunica project: '{sub}/' is missing in {root}"))
+    if out:
+        return project
+
+    def shown(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
+    raw_ids: dict[str, set[str]] = {"position": set(), "dossier": set(), "annex": set()}
+
+    def load_all(kind: str, folder: Path, model: type[M]) -> list[tuple[M, Loaded, Path]]:
+        result = []
+        seen: dict[str, str] = {}
+        for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+            loaded, problems = read_yaml(path, shown(path))
+            out.extend(problems)
+            if loaded is None:
+                raw_ids[kind].add(path.stem)
+                continue
+            data = loaded.data
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                raw_ids[kind].add(data["id"])
+            obj = validate_model(model, loaded, out)
+            if obj is None:
+                continue
+            ident = getattr(obj, "id")
+            if ident != path.stem:
+                out.append(loaded.source.problem(("id",), f"id '{ident}' does not match the file name "
+                                                 f"'{path.name}' (expected '{path.stem}')"))
+            if ident in seen:
+                out.append(loaded.source.problem(("id",), f"{kind} id '{ident}' is already used by {seen[ident]}"))
+                continue
+            seen[ident] = shown(path)
+            project.sources[f"{kind}:{ident}"] = loaded.source
+            project.files[f"{kind}:{ident}"] = path
+            result.append((obj, loaded, path))
+        return result
+
+    for pos, loaded, _ in load_all("position", root / "positions", Position):
+        project.positions[pos.id] = pos
+        check_position(pos, loaded.source, out)
+    annex_dir = root / "dossiers" / "annexes"
+    if annex_dir.is_dir():
+        for meta, loaded, path in load_all("annex", annex_dir, Annex):
+            data = check_annex(meta, loaded.source, path.with_suffix(".csv"), shown(path.with_suffix(".csv")), out)
+            if data is not None:
+                project.annexes[meta.id] = data
+    for dossier, loaded, _ in load_all("dossier", root / "dossiers", Dossier):
+        project.dossiers[dossier.id] = dossier
+        check_dossier(dossier, loaded.source, project, raw_ids, out)
+
+    labels_path = root / "templates" / "labels.yaml"
+    loaded, problems = read_yaml(labels_path, shown(labels_path))
+    out.extend(problems)
+    if loaded is not None:
+        labels = validate_model(Labels, loaded, out)
+        if labels is not None:
+            project.labels = dict(labels.labels)
+            missing = [k for k in REQUIRED_LABELS if k not in labels.labels]
+            for k in missing:
+                out.append(loaded.source.problem(("labels",), f"missing label '{k}' (the templates print it)"))
+    check_reference_docx(project, out)
+    project.problems[:] = sorted(set(out))
+    return project
+
+
+# --- pydantic errors → problems -------------------------------------------------
+
+def validate_model(model: type[M], loaded: Loaded, out: list[Problem]) -> M | None:
+    source = loaded.source
+    data = loaded.data
+    if not isinstance(data, dict):
+        out.append(source.problem((), "expected a mapping of fields at the top level"))
+        return None
+    fmt = data.get("format")
+    expected = FORMATS[model]
+    if "format" in data and fmt != expected:
+        out.append(source.problem(("format",), _format_message(fmt, expected)))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            out.append(_problem_from(err, model, source, data))
+        return None
+
+
+def _format_message(fmt: Any, expected: str) -> str:
+    kind, _, version = expected.partition("@")
+    if isinstance(fmt, str) and fmt.startswith(kind + "@"):
+        theirs = fmt.partition("@")[2]
+        if theirs.isdigit() and int(theirs) > int(version):
+            return (f"this file is in format '{fmt}', newer than this voceunica reads ('{expected}'): "
+                    "upgrade voceunica")
+    return f"unknown format {fmt!r}: expected '{expected}'"
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "file"
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """Drop pydantic's union-member tags, keeping the path into the data."""
+    clean: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            clean.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            clean.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part in _LEAF_NAMES:
+            continue  # a union tag such as 'Signoff'
+        else:
+            clean.append(part)
+            node = None
+    return tuple(clean)
+
+
+_LEAF_NAMES = {"str", "int", "float", "bool", "date", "list", "dict", "none", "function-after",
+               "lax-or-strict", "is-instance[date]"}
+
+
+def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
+    """The model (or type) that the data at `loc` should match."""
+    tp = model
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            f = tp.model_fields.get(part) if isinstance(part, str) else None
+            if f is None:
+                return None
+            tp = f.annotation
+        else:
+            origin = typing.get_origin(tp)
+            args = typing.get_args(tp)
+            if origin is list and args:
+                tp = args[0]
+            elif origin is dict and len(args) == 2:
+                tp = args[1]
+            else:
+                return None
+    return _unwrap(tp)
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _problem_from(err: Any, model: type[BaseModel], source: SourceMap, data: Any) -> Problem:
+    loc = _clean_loc(tuple(err["loc"]), data)
+    kind = err["type"]
+    where = _dotted(loc)
+    inp = err.get("input")
+    raw = source.values.get(loc)
+    if kind == "missing":
+        parent, name = loc[:-1], loc[-1]
+        parent_model = _model_at(model, parent)
+        if parent_model is Text and name in LANGS:
+            msg = f"{_dotted(parent)}: missing {LANG_NAMES[str(name)]} text ('{name}:')"
+        else:
+            msg = f"{_dotted(parent)}: missing required field '{name}'" if parent else \
+                f"missing required field '{name}'"
+        return source.problem(parent, msg, key=bool(parent))
+    if kind == "extra_forbidden":
+        parent, name = loc[:-1], str(loc[-1])
+        parent_model = _model_at(model, parent)
+        hint = ""
+        if isinstance(parent_model, type) and issubclass(parent_model, BaseModel):
+            close = difflib.get_close_matches(name, list(parent_model.model_fields), n=1, cutoff=0.6)
+            if close:
+                hint = f" (did you mean '{close[0]}'?)"
+            elif parent_model is Text:
+                hint = " (texts have exactly 'it:' and 'en:')"
+        return source.problem(loc, f"unknown field '{name}'{hint}", key=True)
+    if kind in ("string_type", "str_type"):
+        hint = ""
+        if isinstance(inp, (int, float, bool)) or inp is None:
+            shown = raw.raw if raw and raw.raw is not None else str(inp)
+            hint = f"; quote it: '{shown}'" if inp is not None else ""
+            return source.problem(loc, f"{where}: expected text, got {_typename(inp)}{hint}")
+        return source.problem(loc, f"{where}: expected text, got {_typename(inp)}")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        target = _model_at(model, loc)
+        if target is Text:
+            return source.problem(loc, f"{where}: expected the text in both languages ('it:' and 'en:'), "
+                                       f"got {_typename(inp)}")
+        return source.problem(loc, f"{where}: expected a mapping of fields, got {_typename(inp)}")
+    if kind == "list_type":
+        return source.problem(loc, f"{where}: expected a list, got {_typename(inp)}")
+    if kind in ("date_type", "date_parsing", "date_from_datetime_inexact"):
+        return source.problem(loc, f"{where}: expected a date written as YYYY-MM-DD (unquoted), "
+                                   f"got {_typename(inp)}")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return source.problem(loc, f"{where}: expected a whole number, got {_typename(inp)}")
+    if kind == "bool_type":
+        return source.problem(loc, f"{where}: expected true or false, got {_typename(inp)}")
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return source.problem(loc, f"{where}: {inp!r} is not allowed; expected one of {expected}")
+    if kind == "string_too_short":
+        return source.problem(loc, f"{where}: must not be empty")
+    if kind == "too_short":
+        n = err.get("ctx", {}).get("min_length")
+        return source.problem(loc, f"{where}: needs at least {n} item{'s' if n != 1 else ''}")
+    if kind == "too_long":
+        n = err.get("ctx", {}).get("max_length")
+        return source.problem(loc, f"{where}: has more than the {n} items allowed")
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return source.problem(loc, f"{where}: {msg}")
+
+
+def _typename(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"text ({value[:40]!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+# --- texts -------------------------------------------------------------------------
+
+FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+_HTML = re.compile(r"<(?!!--)[A-Za-z/][^>]*>")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)", re.M)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def iter_texts(obj: Any, loc: tuple[str | int, ...] = ()) -> typing.Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """Every (location, language, text) in a validated model."""
+    if isinstance(obj, Text):
+        for lang in LANGS:
+            yield loc + (lang,), lang, obj[lang]
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from iter_texts(getattr(obj, name), loc + (name,))
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from iter_texts(item, loc + (i,))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from iter_texts(v, loc + (k,))
+
+
+def _text_problem(source: SourceMap, loc: tuple[str | int, ...], text: str, index: int, message: str) -> Problem:
+    offset = text.count("\n", 0, index)
+    line, col = source.text_line(loc, offset)
+    return problem(source.path, line, col, message)
+
+
+def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None:
+    keys: dict[str, tuple[str | int, ...]] = {}
+    for group in ("eu_files", "notes"):
+        for i, item in enumerate(getattr(pos, group)):
+            if item.key in keys:
+                out.append(source.problem((group, i, "key"), f"footnote key '{item.key}' is defined twice"))
+            keys[item.key] = (group, i, "key")
+    used: set[str] = set()
+    for loc, lang, text in iter_texts(pos):
+        for m in _CONTROL.finditer(text):
+            out.append(_text_problem(source, loc, text, m.start(),
+                                     f"{_dotted(loc)}: control character U+{ord(m.group()):04X} is not allowed"))
+        for m in _HTML.finditer(text):
+            out.append(_text_problem(source, loc, text, m.start(),
+                                     f"{_dotted(loc)}: raw HTML {m.group()!r} is not allowed; use Markdown"))
+        if loc[0] == "sections":
+            for m in _HEADING.finditer(text):
+                out.append(_text_problem(source, loc, text, m.start(),
+                                         f"{_dotted(loc)}: headings inside a section are not allowed; "
+                                         "add a section instead"))
+        for m in FOOTNOTE_REF.finditer(text):
+            key = m.group(1)
+            used.add(key)
+            if key not in keys:
+                close = difflib.get_close_matches(key, list(keys), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                out.append(_text_problem(source, loc, text, m.start(),
+                                         f"{_dotted(loc)}: footnote [^{key}] is not defined in 'eu_files' "
+                                         f"or 'notes'{hint}"))
+    eu_keys = {f.key for f in pos.eu_files}
+    for i, ask in enumerate(pos.asks):
+        if ask.eu_file and ask.eu_file not in eu_keys:
+            out.append(source.problem(("asks", i, "eu_file"), f"asks[{i}].eu_file: no EU file with key "
+                                      f"'{ask.eu_file}' in this position"))
+    for i, am in enumerate(pos.amendments):
+        if am.eu_file not in eu_keys:
+            out.append(source.problem(("amendments", i, "eu_file"), f"amendments[{i}].eu_file: no EU file "
+                                      f"with key '{am.eu_file}' in this position"))
+    for i, note in enumerate(pos.notes):
+        if note.key not in used:
+            out.append(source.problem(("notes", i, "key"), f"note '{note.key}' is never cited", warning=True))
+
+
+def check_dossier(dossier: Dossier, source: SourceMap, project: Project, raw_ids: dict[str, set[str]],
+                  out: list[Problem]) -> None:
+    def missing(kind: str, ident: str, loc: tuple[str | int, ...]) -> None:
+        if ident in raw_ids[kind]:
+            return  # it exists but has its own problems, reported there
+        pool = {"position": project.positions, "annex": project.annexes}[kind]
+        close = difflib.get_close_matches(ident, list(pool), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        out.append(source.problem(loc, f"{_dotted(loc)}: no {kind} '{ident}'{hint}"))
+
+    for group, kind in (("positions", "position"), ("annexes", "annex")):
+        seen = set()
+        for i, ident in enumerate(getattr(dossier, group)):
+            if ident in seen:
+                out.append(source.problem((group, i), f"{group}[{i}]: '{ident}' is listed twice"))
+            seen.add(ident)
+            pool = project.positions if kind == "position" else project.annexes
+            if ident not in pool:
+                missing(kind, ident, (group, i))
+    for i, ref in enumerate(dossier.addresses):
+        pos_id, sep, key = ref.partition("/")
+        loc = ("addresses", i)
+        if not sep or not key:
+            out.append(source.problem(loc, f"addresses[{i}]: expected 'position-id/eu-file-key', got {ref!r}"))
+            continue
+        if pos_id not in dossier.positions:
+            out.append(source.problem(loc, f"addresses[{i}]: position '{pos_id}' is not in this dossier's "
+                                      "'positions'"))
+            continue
+        pos = project.positions.get(pos_id)
+        if pos is not None and key not in {f.key for f in pos.eu_files}:
+            out.append(source.problem(loc, f"addresses[{i}]: position '{pos_id}' has no EU file '{key}'"))
+    template = project.root / "templates" / dossier.template
+    if not template.is_file():
+        out.append(source.problem(("template",), f"template: no file templates/{dossier.template}"))
+    regions = [a.region for a in dossier.authors]
+    for i, r in enumerate(regions):
+        if r in regions[:i]:
+            out.append(source.problem(("authors", i, "region"), f"authors[{i}]: region '{r}' is listed twice"))
+
+
+# --- annexes -----------------------------------------------------------------------
+
+NUMERIC = ("integer", "decimal", "percent", "year")
+
+
+def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out: list[Problem]) -> AnnexData | None:
+    names = [c.name for c in meta.columns]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            out.append(source.problem(("columns", i, "name"), f"columns[{i}]: column '{n}' is defined twice"))
+    if meta.chart is not None:
+        for field_, values in (("x", [meta.chart.x]), ("y", meta.chart.y)):
+            for j, v in enumerate(values):
+                loc = ("chart", field_) if field_ == "x" else ("chart", "y", j)
+                col = next((c for c in meta.columns if c.name == v), None)
+                if col is None:
+                    out.append(source.problem(loc, f"chart.{field_}: no column '{v}'"))
+                elif field_ == "y" and col.type not in ("integer", "decimal", "percent"):
+                    out.append(source.problem(loc, f"chart.y: column '{v}' is not numeric"))
+    if not csv_path.is_file():
+        out.append(source.problem(("id",), f"the data file {shown} is missing"))
+        return None
+    table, problems = read_csv(csv_path, shown)
+    out.extend(problems)
+    if table is None:
+        return None
+    if table.header != names:
+        extra = [h for h in table.header if h not in names]
+        absent = [n for n in names if n not in table.header]
+        detail = []
+        if extra:
+            detail.append(f"not in the metadata: {', '.join(extra)}")
+        if absent:
+            detail.append(f"missing: {', '.join(absent)}")
+        if not detail:
+            detail.append(f"order differs from the metadata ({', '.join(names)})")
+        out.append(problem(shown, 1, 1, f"CSV header does not match the columns of {source.path}: "
+                                        + "; ".join(detail)))
+        return None
+    rows = _typed_rows(meta, table, out)
+    return AnnexData(meta, rows, source, shown)
+
+
+def _typed_rows(meta: Annex, table: Table, out: list[Problem]) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    width = len(meta.columns)
+    for line, record in table.rows:
+        if len(record) != width:
+            out.append(problem(table.path, line, 1, f"row has {len(record)} fields, the header has {width}"))
+            continue
+        row: list[Cell] = []
+        col = 1
+        for column, value in zip(meta.columns, record):
+            row.append(_cell(column, value.strip(), table.path, line, col, out))
+            col += len(value) + 1
+        rows.append(row)
+    return rows
+
+
+def _cell(column: Any, value: str, path: str, line: int, col: int, out: list[Problem]) -> Cell:
+    def bad(msg: str) -> None:
+        out.append(problem(path, line, col, f"column '{column.name}': {msg}"))
+
+    if value == "":
+        if column.type in ("category", "year"):
+            bad("must not be empty")
+        return None
+    if _CONTROL.search(value):
+        bad("control characters are not allowed")
+        return None
+    if column.type == "text":
+        return value
+    if column.type == "category":
+        if value not in (column.categories or {}):
+            bad(f"{value!r} is not one of its categories ({', '.join(column.categories or {})})")
+            return None
+        return value
+    if column.type in ("integer", "year"):
+        if not re.fullmatch(r"-?\d+", value):
+            bad(f"expected a whole number, got {value!r} (no thousands separators)")
+            return None
+        return int(value)
+    try:
+        if not re.fullmatch(r"-?\d+(\.\d+)?", value):
+            raise InvalidOperation
+        return Decimal(value)
+    except InvalidOperation:
+        bad(f"expected a number with '.' as decimal point, got {value!r}")
+        return None
+
+
+# --- the Word styles ------------------------------------------------------------
+
+_STYLE_NAME = re.compile(rb'<w:name w:val="([^"]+)"')
+
+
+def check_reference_docx(project: Project, out: list[Problem]) -> None:
+    """Every style the writer uses must exist in templates/reference.docx (read
+    with zipfile, so `check` stays fast: python-docx is imported only to build)."""
+    path = project.reference_docx
+    shown = "templates/reference.docx"
+    if not path.is_file():
+        out.append(problem(shown, 1, 1, "missing: the DOCX writer takes its Word styles from it "
+                                        "(python -m voceunica.docx.reference templates/reference.docx)"))
+        return
+    try:
+        with zipfile.ZipFile(path) as z:
+            styles = z.read("word/styles.xml")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        out.append(problem(shown, 1, 1, "not a Word document (word/styles.xml is missing)"))
+        return
+    from voceunica.docx import required_styles
+
+    present = {m.decode("utf-8").lower() for m in _STYLE_NAME.findall(styles)}
+    for name in required_styles():
+        if name.lower() not in present:
+            out.append(problem(shown, 1, 1, f"style '{name}' is missing; the DOCX writer needs it"))
