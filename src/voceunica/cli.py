@@ -66,11 +66,15 @@ def report(problems: list[Problem]) -> None:
 
 
 @app.command()
-def check() -> None:
+def check(
+    base: Annotated[Optional[str], typer.Option(
+        "--base", help="Also compare with this git revision: versions must increase when content changes.",
+        metavar="REV")] = None,
+) -> None:
     """Validate positions, dossiers, annexes, labels and templates; print every problem."""
     from voceunica.pipeline import check as run_check
 
-    project = run_check(state.root)
+    project = run_check(state.root, base)
     report(project.problems)
     if project.errors:
         raise typer.Exit(1)
@@ -93,6 +97,76 @@ def build(
         typer.echo(os.path.relpath(path))
     typer.echo(f"built {len(result.dossiers)} dossier{'s' if len(result.dossiers) != 1 else ''}, "
                f"{len(result.files)} files", err=True)
+
+
+@app.command()
+def signoff(
+    position: Annotated[str, typer.Argument(help="Position id.")],
+    region: Annotated[str, typer.Option("--region", help="lombardia or veneto.")],
+    by: Annotated[str, typer.Option("--by", help="Name of the person approving.")],
+    date: Annotated[Optional[str], typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+) -> None:
+    """Record a region's approval of a position's current content (edits the YAML in place)."""
+    import datetime as dt
+
+    from voceunica.validate import load_project
+    from voceunica.yamledit import record_signoff
+
+    try:
+        when = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        typer.echo(f"voceunica: --date {date!r}: expected YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+    project = load_project(state.root)
+    path, fp = record_signoff(project, position, region, by, when)
+    typer.echo(f"{os.path.relpath(path)}: {region} approved {position} ({fp})", err=True)
+
+
+i18n = typer.Typer(help="Translation status and freshness.", no_args_is_help=True)
+app.add_typer(i18n, name="i18n")
+
+
+@i18n.command("status")
+def i18n_status(
+    position: Annotated[Optional[list[str]], typer.Argument(help="Position ids (default: all).")] = None,
+) -> None:
+    """Per position and field: translated, missing or outdated, with totals."""
+    from voceunica.fingerprint import translation_status
+    from voceunica.validate import load_project
+
+    project = load_project(state.root)
+    totals = {"translated": 0, "missing": 0, "outdated": 0}
+    for pid in position or sorted(project.positions):
+        pos = project.positions.get(pid)
+        if pos is None:
+            typer.echo(f"{pid}: no such position (or it has errors: run check)", err=True)
+            raise typer.Exit(1)
+        states = translation_status(pos)
+        counts = {k: sum(s.state == k for s in states) for k in totals}
+        for k in totals:
+            totals[k] += counts[k]
+        target = [lang for lang in ("it", "en") if lang != pos.source_language][0]
+        typer.echo(f"{pid} ({pos.source_language} → {target}): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        for s in states:
+            if s.state != "translated":
+                typer.echo(f"  {s.state:<10} {s.field}")
+    typer.echo("total: " + ", ".join(f"{v} {k}" for k, v in totals.items()))
+    if totals["missing"] or totals["outdated"]:
+        raise typer.Exit(1)
+
+
+@i18n.command("mark")
+def i18n_mark(
+    position: Annotated[str, typer.Argument(help="Position id.")],
+    field: Annotated[Optional[list[str]], typer.Option("--field", help="Only this field (repeatable).")] = None,
+) -> None:
+    """Declare a position's translation current (after updating it)."""
+    from voceunica.validate import load_project
+    from voceunica.yamledit import mark_translated
+
+    project = load_project(state.root)
+    path, changed = mark_translated(project, position, field)
+    typer.echo(f"{os.path.relpath(path)}: {len(changed)} field(s) marked translated", err=True)
 
 
 def main() -> None:

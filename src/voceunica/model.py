@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Iterator, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -155,6 +155,11 @@ class Position(Model):
     notes: list[Note] = []
     amendments: list[Amendment] = []
     signoffs: Signoffs = Signoffs()
+    # Translation freshness: for each translated field ("title", "sections[0].body"),
+    # a short hash of the source-language text it was translated from.  Written
+    # by `voceunica i18n mark`; a source text that no longer matches its hash
+    # has an outdated translation.  Kept beside the texts so it merges with them.
+    translated_from: dict[str, Annotated[str, _pattern(r"[0-9a-f]{12}", "source hash", "0123456789ab")]] = {}
 
 
 class Office(Model):
@@ -243,3 +248,19 @@ class Labels(Model):
 
     format: Literal["voceunica/labels@1"]
     labels: dict[str, Text]
+
+
+def iter_texts(obj: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """Every (location, language, text) in a validated model."""
+    if isinstance(obj, Text):
+        for lang in LANGS:
+            yield loc + (lang,), lang, obj[lang]
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from iter_texts(getattr(obj, name), loc + (name,))
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from iter_texts(item, loc + (i,))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from iter_texts(v, loc + (k,))

@@ -32,8 +32,19 @@ class BuildResult:
     dossiers: list[str]
 
 
-def check(root: Path) -> Project:
-    return load_project(root)
+def check(root: Path, base: str | None = None) -> Project:
+    """Everything `voceunica check` reports: validation, sign-offs, translations,
+    and, against a base revision, version discipline."""
+    from voceunica.review import signoff_problems, translation_problems, version_problems
+
+    project = load_project(root)
+    found = signoff_problems(project) + translation_problems(project)
+    if base is not None:
+        from voceunica.gitrev import project_at
+
+        found += version_problems(project_at(root, base), project, base)
+    project.problems[:] = sorted(set(project.problems + found))
+    return project
 
 
 def select(project: Project, ids: Iterable[str]) -> list[str]:
@@ -130,7 +141,7 @@ def _plain(markdown_line: str) -> str:
 
 
 def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = None) -> BuildResult:
-    project = load_project(root)
+    project = check(root)
     if project.errors:
         raise VoceunicaError(project.problems)
     ids = select(project, dossier_ids)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from voceunica import fmt
+from voceunica.fingerprint import agreed as position_agreed
 from voceunica.model import LANGS, Annex, Column, Dossier, EUFile, Position, Text
 from voceunica.validate import FOOTNOTE_REF, AnnexData, Cell, Project
 
@@ -117,11 +118,6 @@ _ACT_NAMES = {
     "directive": ("Direttiva (UE) {n}", "Directive (EU) {n}"),
     "decision": ("Decisione (UE) {n}", "Decision (EU) {n}"),
 }
-
-
-def position_agreed(pos: Position) -> bool:
-    """Whether a position speaks for both regions (status agreed or adopted)."""
-    return pos.status in ("agreed", "adopted")
 
 
 def act_name(f: EUFile, lang: str) -> str:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from voceunica.errors import Problem, problem
 from voceunica.load import Loaded, SourceMap, Table, read_csv, read_yaml
 from voceunica.model import (
+    iter_texts,
     ANNEX_FORMAT, DOSSIER_FORMAT, LABELS_FORMAT, LANG_NAMES, LANGS, POSITION_FORMAT,
     Annex, Dossier, Labels, Position, Text,
 )
@@ -329,22 +330,6 @@ FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _HTML = re.compile(r"<(?!!--)[A-Za-z/][^>]*>")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def iter_texts(obj: Any, loc: tuple[str | int, ...] = ()) -> typing.Iterator[tuple[tuple[str | int, ...], str, str]]:
-    """Every (location, language, text) in a validated model."""
-    if isinstance(obj, Text):
-        for lang in LANGS:
-            yield loc + (lang,), lang, obj[lang]
-    elif isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
-            yield from iter_texts(getattr(obj, name), loc + (name,))
-    elif isinstance(obj, list):
-        for i, item in enumerate(obj):
-            yield from iter_texts(item, loc + (i,))
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from iter_texts(v, loc + (k,))
 
 
 def _text_problem(source: SourceMap, loc: tuple[str | int, ...], text: str, index: int, message: str) -> Problem:

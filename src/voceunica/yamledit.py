@@ -1,0 +1,112 @@
+"""Editing position files in place, the way a careful person would.
+
+ruamel.yaml's round-trip mode keeps comments, key order, quoting and block
+scalars, so `voceunica signoff` changes only the approval lines and the git
+diff shows exactly that.  Every edit is re-read and validated before the
+file is (atomically) replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+from voceunica.errors import VoceunicaError, problem
+from voceunica.fingerprint import fingerprint, translation_marks
+from voceunica.load import parse_yaml
+from voceunica.model import REGIONS, Position
+from voceunica.validate import Project, validate_model
+from voceunica.write import atomic_write
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap long lines: that would show as a change
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def _edit(project: Project, pid: str, change: Any) -> Path:
+    key = f"position:{pid}"
+    if key not in project.files:
+        raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}'"))
+    path = project.files[key]
+    shown = path.relative_to(project.root).as_posix()
+    y = _yaml()
+    text = path.read_text(encoding="utf-8")
+    doc = y.load(text)
+    change(doc)
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    new_text = buf.getvalue()
+    loaded, problems = parse_yaml(new_text, shown)
+    out = list(problems)
+    if loaded is not None:
+        validate_model(Position, loaded, out)
+    if out:  # pragma: no cover - would be a bug in the edit itself
+        raise VoceunicaError(out)
+    atomic_write(path, new_text)
+    return path
+
+
+def record_signoff(project: Project, pid: str, region: str, by: str, date: dt.date) -> tuple[Path, str]:
+    """Record `region`'s approval of position `pid`'s current content."""
+    if region not in REGIONS:
+        raise VoceunicaError(problem(".", 1, 1, f"unknown region '{region}' (expected {' or '.join(REGIONS)})"))
+    if not by.strip():
+        raise VoceunicaError(problem(".", 1, 1, "--by needs the name of the person approving"))
+    pos = project.positions.get(pid)
+    if pos is None:
+        raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
+    fp = fingerprint(pos)
+
+    def change(doc: Any) -> None:
+        from ruamel.yaml.comments import CommentedMap
+
+        signoffs = doc.get("signoffs")
+        if signoffs is None:
+            signoffs = CommentedMap()
+            doc["signoffs"] = signoffs
+        entry = CommentedMap()
+        entry["by"] = by.strip()
+        entry["date"] = date
+        entry["fingerprint"] = fp
+        if region == "lombardia" and "veneto" in signoffs and "lombardia" not in signoffs:
+            signoffs.insert(0, region, entry)
+        else:
+            signoffs[region] = entry
+
+    return _edit(project, pid, change), fp
+
+
+def mark_translated(project: Project, pid: str, fields: list[str] | None = None) -> tuple[Path, list[str]]:
+    """Declare the translation of `fields` (default: all) current."""
+    pos = project.positions.get(pid)
+    if pos is None:
+        raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
+    marks = translation_marks(pos)
+    unknown = [f for f in (fields or []) if f not in marks]
+    if unknown:
+        raise VoceunicaError(problem(f"positions/{pid}.yaml", 1, 1,
+                                     f"no translated field {', '.join(unknown)} (fields: {', '.join(marks)})"))
+    chosen = fields or list(marks)
+    changed = [f for f in chosen if pos.translated_from.get(f) != marks[f]]
+
+    def change(doc: Any) -> None:
+        from ruamel.yaml.comments import CommentedMap
+
+        record = doc.get("translated_from")
+        if record is None:
+            record = CommentedMap()
+            doc["translated_from"] = record
+        for f in chosen:
+            record[f] = marks[f]
+        for f in [k for k in record if k not in marks]:
+            del record[f]  # fields that no longer exist
+
+    return _edit(project, pid, change), changed

@@ -1,0 +1,159 @@
+"""`check`: one test per class of problem, each asserting the reported file, line and message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voceunica.validate import load_project
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems(root: Path) -> list[str]:
+    return [str(p) for p in load_project(root).problems]
+
+
+def line_of(root: Path, rel: str, needle: str) -> int:
+    lines = (root / rel).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if needle in line)
+
+
+POS = "positions/steel-mini.yaml"
+DOS = "dossiers/mini.yaml"
+ANNEX = "dossiers/annexes/exports.yaml"
+CSV = "dossiers/annexes/exports.csv"
+
+
+def test_fixture_is_clean(mini: Path) -> None:
+    assert problems(mini) == []
+
+
+def test_yaml_syntax_error(mini: Path) -> None:
+    edit(mini, POS, "sector: steel", "sector: [steel")
+    [p] = problems(mini)
+    assert p.startswith(f"{POS}:")
+    assert "YAML syntax error" in p
+
+
+def test_duplicate_key(mini: Path) -> None:
+    edit(mini, POS, "status: agreed\n", "status: agreed\nstatus: draft\n")
+    line = line_of(mini, POS, "status: draft")
+    assert problems(mini) == [
+        f"{POS}:{line}:1: duplicate field 'status' (first given at line {line - 1}); YAML would keep only the last"
+    ]
+
+
+def test_misspelt_field_with_suggestion(mini: Path) -> None:
+    edit(mini, POS, "summary:", "sumary:")
+    line = line_of(mini, POS, "sumary:")
+    assert f"{POS}:{line}:1: unknown field 'sumary' (did you mean 'summary'?)" in problems(mini)
+    # the field it replaced is now missing, reported at the top level
+    assert any("missing required field 'summary'" in p for p in problems(mini))
+
+
+def test_wrong_type_suggests_quoting(mini: Path) -> None:
+    edit(mini, POS, 'version: "1.0.0"', "version: 1.10")
+    line = line_of(mini, POS, "version: 1.10")
+    assert problems(mini) == [f"{POS}:{line}:10: version: expected text, got a number (1.1); quote it: '1.10'"]
+
+
+def test_missing_english_text(mini: Path) -> None:
+    edit(mini, POS, "  en: Steel and CBAM\n", "")
+    line = line_of(mini, POS, "title:")
+    assert problems(mini) == [f"{POS}:{line}:1: title: missing English text ('en:')"]
+
+
+def test_missing_text_inside_a_list(mini: Path) -> None:
+    edit(mini, POS, "      it: Estendere il CBAM ai prodotti a valle.\n", "")
+    line = line_of(mini, POS, "    text:")
+    assert problems(mini) == [f"{POS}:{line}:5: asks[0].text: missing Italian text ('it:')"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("celex: 32023R0956", "celex: 3202R0956", "malformed CELEX number '3202R0956'"),
+        ("number: 2023/956", "number: 2023-956\n    com: COM(2025) 125", "malformed act number '2023-956'"),
+        ("number: 2023/956", "number: 2023/956\n    com: COM 2025/125", "malformed Commission document number"),
+        ("number: 2023/956", "number: 2023/956\n    procedure: 2025/419(COD)", "malformed procedure number"),
+    ],
+)
+def test_malformed_identifiers(mini: Path, old: str, new: str, message: str) -> None:
+    edit(mini, POS, old, new)
+    found = problems(mini)
+    assert len(found) == 1 and found[0].startswith(f"{POS}:") and message in found[0], found
+
+
+def test_malformed_transparency_register_id(mini: Path) -> None:
+    edit(mini, DOS, "  - region: veneto\n", "  - region: veneto\n    transparency_register: 1234-56\n")
+    line = line_of(mini, DOS, "transparency_register")
+    assert problems(mini) == [
+        f"{DOS}:{line}:28: authors[1].transparency_register: malformed Transparency Register ID '1234-56' "
+        "(expected e.g. '93038071152-83')"
+    ]
+
+
+def test_dossier_names_missing_position_and_annex(mini: Path) -> None:
+    edit(mini, DOS, "positions: [steel-mini]", "positions: [steel-mini, steel-maxi]")
+    edit(mini, DOS, "annexes: [exports]", "annexes: [export]")
+    pos_line = line_of(mini, DOS, "positions:")
+    annex_line = line_of(mini, DOS, "annexes:")
+    assert problems(mini) == [
+        f"{DOS}:{pos_line}:24: positions[1]: no position 'steel-maxi' (did you mean 'steel-mini'?)",
+        f"{DOS}:{annex_line}:11: annexes[0]: no annex 'export' (did you mean 'exports'?)",
+    ]
+
+
+def test_csv_row_with_wrong_field_count(mini: Path) -> None:
+    edit(mini, CSV, "2024,163.9,80.1", "2024,163.9")
+    assert problems(mini) == [f"{CSV}:3:1: row has 2 fields, the header has 3"]
+
+
+def test_csv_value_of_wrong_type(mini: Path) -> None:
+    edit(mini, CSV, "2024,163.9,80.1", "2024,163.9,80,1")
+    edit(mini, CSV, "2023,163.1,81.9", "2023,1.63,1,81.9")
+    assert problems(mini) == [
+        f"{CSV}:2:1: row has 4 fields, the header has 3",
+        f"{CSV}:3:1: row has 4 fields, the header has 3",
+    ]
+    edit(mini, CSV, "2024,163.9,80,1", "2024,163.9,n/a")
+    assert f"{CSV}:3:12: column 'veneto': expected a number with '.' as decimal point, got 'n/a'" in problems(mini)
+
+
+def test_csv_header_not_matching_metadata(mini: Path) -> None:
+    edit(mini, CSV, "year,lombardia,veneto", "year,lombardy,veneto")
+    assert problems(mini) == [
+        f"{CSV}:1:1: CSV header does not match the columns of {ANNEX}: not in the metadata: lombardy; "
+        "missing: lombardia"
+    ]
+
+
+def test_newer_format_is_refused_clearly(mini: Path) -> None:
+    edit(mini, POS, "format: voceunica/position@1", "format: voceunica/position@2")
+    assert problems(mini) == [
+        f"{POS}:2:9: this file is in format 'voceunica/position@2', newer than this voceunica reads "
+        "('voceunica/position@1'): upgrade voceunica"
+    ]
+
+
+def test_undefined_footnote_is_reported_on_its_own_line(mini: Path) -> None:
+    edit(mini, POS, "started on 1 January 2026[^note].", "started on 1 January 2026[^nota].")
+    line = line_of(mini, POS, "[^nota]")
+    assert f"{POS}:{line}:1: sections[0].body.en: footnote [^nota] is not defined in 'eu_files' or 'notes' " \
+           "(did you mean 'note'?)" in problems(mini)
+
+
+def test_every_problem_is_collected_not_just_the_first(mini: Path) -> None:
+    edit(mini, POS, "sector: steel", "sector: steal")
+    edit(mini, DOS, "version: \"1.0.0\"", "version: \"1.0\"")
+    edit(mini, CSV, "2024,163.9,80.1", "2024,x,80.1")
+    found = problems(mini)
+    assert [p.split(":")[0] for p in found] == [CSV, DOS, POS]
+    assert "'steal' is not allowed" in found[2]

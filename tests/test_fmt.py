@@ -1,0 +1,56 @@
+"""EU Interinstitutional Style for numbers, money and dates (../shared/domain.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from voceunica import fmt
+
+NB = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "decimals", "expected"),
+    [
+        (Decimal("152231.32"), "en", 2, f"152{NB}231.32"),
+        (Decimal("152231.32"), "it", 2, f"152{NB}231,32"),
+        (1234, "it", 0, "1234"),  # four digits may stay unseparated in text
+        (12500, "en", 0, f"12{NB}500"),
+        (1234567, "it", 0, f"1{NB}234{NB}567"),
+        (Decimal("163.85"), "it", 1, "163,8"),  # round half to even
+        (Decimal("-1500.5"), "en", 1, f"-1500.5"),
+        (Decimal("-15000.5"), "en", 1, f"-15{NB}000.5"),
+    ],
+)
+def test_number(value: Decimal, lang: str, decimals: int, expected: str) -> None:
+    assert fmt.number(value, lang, decimals) == expected
+
+
+def test_tables_group_four_digit_numbers_for_alignment() -> None:
+    assert fmt.number(1234, "it", group_four=True) == f"1{NB}234"
+
+
+def test_money_puts_the_code_first_in_english_and_last_in_italian() -> None:
+    assert fmt.money(12500, "en") == f"EUR{NB}12{NB}500"
+    assert fmt.money(12500, "it") == f"12{NB}500{NB}EUR"
+
+
+@pytest.mark.parametrize(
+    ("date", "lang", "expected"),
+    [
+        (dt.date(2026, 3, 10), "it", "10 marzo 2026"),
+        (dt.date(2026, 3, 10), "en", "10 March 2026"),
+        (dt.date(2026, 2, 1), "it", "1º febbraio 2026"),
+        (dt.date(2026, 2, 1), "en", "1 February 2026"),
+    ],
+)
+def test_date(date: dt.date, lang: str, expected: str) -> None:
+    assert fmt.date(date, lang) == expected
+
+
+def test_short_date_and_percent() -> None:
+    assert fmt.short_date(dt.date(2025, 3, 19)) == "19.3.2025"
+    assert fmt.percent(Decimal("12.5"), "it", 1) == f"12,5{NB}%"
