@@ -72,7 +72,7 @@ def test_missing_english_text(mini: Path) -> None:
 
 def test_missing_text_inside_a_list(mini: Path) -> None:
     edit(mini, POS, "      it: Estendere il CBAM ai prodotti a valle.\n", "")
-    line = line_of(mini, POS, "    text:")
+    line = line_of(mini, POS, "  - text:")
     assert problems(mini) == [f"{POS}:{line}:5: asks[0].text: missing Italian text ('it:')"]
 
 
@@ -106,7 +106,7 @@ def test_dossier_names_missing_position_and_annex(mini: Path) -> None:
     pos_line = line_of(mini, DOS, "positions:")
     annex_line = line_of(mini, DOS, "annexes:")
     assert problems(mini) == [
-        f"{DOS}:{pos_line}:24: positions[1]: no position 'steel-maxi' (did you mean 'steel-mini'?)",
+        f"{DOS}:{pos_line}:25: positions[1]: no position 'steel-maxi' (did you mean 'steel-mini'?)",
         f"{DOS}:{annex_line}:11: annexes[0]: no annex 'export' (did you mean 'exports'?)",
     ]
 

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Iterator, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LANGS: tuple[str, ...] = ("it", "en")
 LANG_NAMES = {"it": "Italian", "en": "English"}
@@ -24,15 +24,15 @@ ANNEX_FORMAT = "voceunica/annex@1"
 LABELS_FORMAT = "voceunica/labels@1"
 
 
-def _pattern(regex: str, what: str, example: str):  # type: ignore[no-untyped-def]
-    compiled = re.compile(regex)
+# pattern -> (what it is, an example): for messages, since JSON Schema keeps only the pattern.
+PATTERNS: dict[str, tuple[str, str]] = {}
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(f"malformed {what} {value!r} (expected e.g. {example!r})")
-        return value
 
-    return AfterValidator(check)
+def _pattern(regex: str, what: str, example: str) -> Any:
+    """A string constraint that editors see in the JSON Schema and `check` explains."""
+    anchored = f"^(?:{regex})$"
+    PATTERNS[anchored] = (what, example)
+    return Field(pattern=anchored)
 
 
 Slug = Annotated[str, _pattern(r"[a-z0-9]+(-[a-z0-9]+)*", "identifier", "steel-cbam")]

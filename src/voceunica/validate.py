@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from voceunica.errors import Problem, problem
 from voceunica.load import Loaded, SourceMap, Table, read_csv, read_yaml
 from voceunica.model import (
+    PATTERNS,
     iter_texts,
     ANNEX_FORMAT, DOSSIER_FORMAT, LABELS_FORMAT, LANG_NAMES, LANGS, POSITION_FORMAT,
     Annex, Dossier, Labels, Position, Text,
@@ -296,6 +297,9 @@ def _problem_from(err: Any, model: type[BaseModel], source: SourceMap, data: Any
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return source.problem(loc, f"{where}: {inp!r} is not allowed; expected one of {expected}")
+    if kind == "string_pattern_mismatch":
+        what, example = PATTERNS.get(err.get("ctx", {}).get("pattern", ""), ("value", ""))
+        return source.problem(loc, f"{where}: malformed {what} {inp!r} (expected e.g. {example!r})")
     if kind == "string_too_short":
         return source.problem(loc, f"{where}: must not be empty")
     if kind == "too_short":
