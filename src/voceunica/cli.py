@@ -122,6 +122,19 @@ def signoff(
     typer.echo(f"{os.path.relpath(path)}: {region} approved {position} ({fp})", err=True)
 
 
+@app.command()
+def schema(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schema files.", metavar="DIR")] = Path(
+        "schemas"),
+) -> None:
+    """Write JSON Schemas for positions, dossiers, annexes and labels (for editors)."""
+    from voceunica.schema import write_schemas
+
+    target = out if out.is_absolute() else state.root / out
+    for path in write_schemas(target):
+        typer.echo(os.path.relpath(path))
+
+
 i18n = typer.Typer(help="Translation status and freshness.", no_args_is_help=True)
 app.add_typer(i18n, name="i18n")
 
