@@ -88,15 +88,37 @@ def build(
                                                             show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: build/).",
                                                  metavar="DIR")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Parallel workers (default: all cores).",
+                                                min=1)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even dossiers whose inputs did not change.")] = False,
 ) -> None:
     """Build <id>.it.md, <id>.en.md, <id>.it.docx, <id>.en.docx (and <id>.it-en.docx) for each dossier."""
     from voceunica.pipeline import build as run_build
 
-    result = run_build(state.root, dossiers or (), out)
+    result = run_build(state.root, dossiers or (), out, jobs=jobs, force=force, progress=progress_printer("build"))
     for path in result.files:
         typer.echo(os.path.relpath(path))
-    typer.echo(f"built {len(result.dossiers)} dossier{'s' if len(result.dossiers) != 1 else ''}, "
-               f"{len(result.files)} files", err=True)
+    built = len(result.dossiers) - len(result.skipped)
+    typer.echo(f"built {built} dossier{'s' if built != 1 else ''}, {len(result.files)} files"
+               + (f"; {len(result.skipped)} up to date" if result.skipped else ""), err=True)
+
+
+def progress_printer(what: str):  # type: ignore[no-untyped-def]
+    """A progress bar on a terminal, plain log lines otherwise (CI logs)."""
+    tty = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+    def show(done: int, total: int, label: str) -> None:
+        if tty:
+            width = 24
+            filled = width * done // total
+            sys.stderr.write(f"\r{what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<30}")
+            if done == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        else:
+            typer.echo(f"{what}: {done}/{total} {label}", err=True)
+
+    return show
 
 
 @app.command()
@@ -133,6 +155,40 @@ def schema(
     target = out if out.is_absolute() else state.root / out
     for path in write_schemas(target):
         typer.echo(os.path.relpath(path))
+
+
+@app.command()
+def release(
+    version: Annotated[str, typer.Argument(help="Release version, e.g. 1.0.0.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Releases folder (default: dist/).",
+                                                 metavar="DIR")] = None,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Release uncommitted changes too.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also make a PDF of every DOCX (needs LibreOffice).")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel workers.")] = None,
+) -> None:
+    """Build every dossier in final mode into DIR/VERSION/, with manifest, changelogs and a zip bundle."""
+    from voceunica.release import release as run_release
+
+    result = run_release(state.root, version, out, allow_dirty=allow_dirty, pdf=pdf, jobs=jobs,
+                         progress=progress_printer("release"))
+    if result.pdf_note:
+        typer.echo(f"note: {result.pdf_note}", err=True)
+    typer.echo(f"released {version}: {os.path.relpath(result.folder)}/ ({len(result.files)} files), "
+               f"{os.path.relpath(result.bundle)}", err=True)
+
+
+@app.command()
+def verify(
+    folder: Annotated[Path, typer.Argument(help="A release folder, e.g. dist/1.0.0.")],
+) -> None:
+    """Check a release folder against its manifest.json."""
+    from voceunica.release import verify as run_verify
+
+    found = run_verify(folder)
+    report(found)
+    if found:
+        raise typer.Exit(1)
+    typer.echo(f"ok: {folder} matches its manifest", err=True)
 
 
 i18n = typer.Typer(help="Translation status and freshness.", no_args_is_help=True)

@@ -8,19 +8,21 @@ into memory and only then writes, each file atomically.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from voceunica.errors import VoceunicaError, problem
 from voceunica.model import LANGS
 from voceunica.render import render_markdown, split_front_matter
 from voceunica.resolve import ResolvedDossier, resolve
 from voceunica.validate import Project, load_project
-from voceunica.write import write_all
+from voceunica.write import atomic_write, write_all
 
 DOCX_LABELS = ("contents", "page", "of", "version", "date", "status", "contact", "eu_files",
                "transparency_register", "draft_marking")
@@ -30,6 +32,7 @@ DOCX_LABELS = ("contents", "page", "of", "version", "date", "status", "contact",
 class BuildResult:
     files: list[Path]
     dossiers: list[str]
+    skipped: list[str]  # up to date: inputs unchanged since the last build
 
 
 def check(root: Path, base: str | None = None) -> Project:
@@ -58,16 +61,22 @@ def select(project: Project, ids: Iterable[str]) -> list[str]:
     return ids
 
 
-def timestamp(project: Project, dossier_date: dt.date) -> dt.datetime:
-    """What DOCX files are stamped with: SOURCE_DATE_EPOCH when set, else the
-    dossier's own date — never the wall clock, so builds are reproducible."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
+def source_date_epoch() -> int | None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(epoch) if epoch.isdigit() else None
+
+
+def timestamp(dossier_date: dt.date, epoch: int | None = None) -> dt.datetime:
+    """What DOCX files are stamped with: the given epoch (a release passes the
+    commit date), else SOURCE_DATE_EPOCH, else the dossier's own date — never
+    the wall clock, so the same sources always give the same bytes."""
+    epoch = epoch if epoch is not None else source_date_epoch()
+    if epoch is not None:
+        return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).replace(tzinfo=None)
     return dt.datetime(dossier_date.year, dossier_date.month, dossier_date.day)
 
 
-def render_dossier(project: Project, dossier_id: str) -> dict[str, bytes | str]:
+def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) -> dict[str, bytes | str]:
     """Every output file of one dossier, by name, in memory."""
     from voceunica.charts import render_png
 
@@ -84,12 +93,12 @@ def render_dossier(project: Project, dossier_id: str) -> dict[str, bytes | str]:
         for annex in rd.annexes:
             if annex.chart is not None:
                 files[annex.chart.file] = render_png(annex.chart, lang)
-    files.update(_docx_files(project, dossier_id, resolved, bodies, files))
+    files.update(_docx_files(project, dossier_id, resolved, bodies, files, epoch))
     return files
 
 
 def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedDossier],
-                bodies: dict[str, str], files: dict[str, bytes | str]) -> dict[str, bytes]:
+                bodies: dict[str, str], files: dict[str, bytes | str], epoch: int | None) -> dict[str, bytes]:
     from voceunica import docx as writer
 
     dossier = project.dossiers[dossier_id]
@@ -99,7 +108,7 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
         for name, data in files.items():
             if name.endswith(".png"):
                 (resources / name).write_bytes(data if isinstance(data, bytes) else data.encode())
-        metas = {lang: docx_meta(project, rd) for lang, rd in resolved.items()}
+        metas = {lang: docx_meta(project, rd, epoch) for lang, rd in resolved.items()}
         try:
             if "single" in dossier.layouts:
                 for lang in LANGS:
@@ -115,7 +124,7 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
     return out
 
 
-def docx_meta(project: Project, rd: ResolvedDossier) -> object:
+def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -> object:
     from voceunica import docx as writer
 
     logos = {region: project.root / "templates" / f"logo-{region}.png" for region in ("lombardia", "veneto")}
@@ -131,7 +140,7 @@ def docx_meta(project: Project, rd: ResolvedDossier) -> object:
         authors=authors, contact_lines=tuple(rd.contact),
         eu_files=tuple(_plain(line) for line in rd.addresses),
         labels={k: rd.labels[k] for k in DOCX_LABELS},
-        created=timestamp(project, rd.date),
+        created=timestamp(rd.date, epoch),
         keywords=tuple(p.sector_text for p in rd.positions),
     )
 
@@ -140,13 +149,103 @@ def _plain(markdown_line: str) -> str:
     return re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", markdown_line).replace("<", "").replace(">", "")
 
 
-def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = None) -> BuildResult:
+ProgressFn = Callable[[int, int, str], None]
+
+
+def inputs_digest(project: Project, dossier_id: str, epoch: int | None) -> str:
+    """A hash of everything a dossier's outputs depend on: its YAML, its
+    positions and annexes, every template, the voceunica version and the
+    timestamp.  Equal digests mean the outputs would be byte-identical."""
+    from voceunica import __version__
+
+    d = project.dossiers[dossier_id]
+    paths = [project.files[f"dossier:{dossier_id}"]]
+    paths += [project.files[f"position:{p}"] for p in d.positions]
+    for a in d.annexes:
+        meta = project.files[f"annex:{a}"]
+        paths += [meta, meta.with_suffix(".csv")]
+    paths += sorted(p for p in (project.root / "templates").rglob("*") if p.is_file())
+    h = hashlib.sha256(f"voceunica {__version__}\0epoch {epoch}\0".encode())
+    for p in paths:
+        h.update(p.relative_to(project.root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+CACHE_NAME = ".voceunica-cache.json"
+
+
+def _load_cache(out_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _up_to_date(out_dir: Path, entry: Any, digest: str) -> bool:
+    """The cache says these inputs made these files, and the files are still those bytes."""
+    if not isinstance(entry, dict) or entry.get("inputs") != digest:
+        return False
+    files = entry.get("files", {})
+    for name, sha in files.items():
+        path = out_dir / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            return False
+    return bool(files)
+
+
+def _render_job(args: tuple[Project, str, int | None]) -> dict[str, bytes | str]:
+    project, dossier_id, epoch = args
+    return render_dossier(project, dossier_id, epoch)
+
+
+def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int | None = None,
+                progress: ProgressFn | None = None) -> dict[str, dict[str, bytes | str]]:
+    """Render dossiers, in parallel across cores when there are several."""
+    results: dict[str, dict[str, bytes | str]] = {}
+    workers = min(len(ids), jobs or os.cpu_count() or 1)
+    if workers <= 1:
+        for i, dossier_id in enumerate(ids, start=1):
+            results[dossier_id] = render_dossier(project, dossier_id, epoch)
+            if progress:
+                progress(i, len(ids), dossier_id)
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(_render_job, (project, d, epoch)): d for d in ids}
+        for i, fut in enumerate(as_completed(futures), start=1):
+            results[futures[fut]] = fut.result()
+            if progress:
+                progress(i, len(ids), futures[fut])
+    return {d: results[d] for d in ids}
+
+
+def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = None, *,
+          jobs: int | None = None, force: bool = False, progress: ProgressFn | None = None) -> BuildResult:
     project = check(root)
     if project.errors:
         raise VoceunicaError(project.problems)
     ids = select(project, dossier_ids)
-    files: dict[str, bytes | str] = {}
-    for dossier_id in ids:
-        files.update(render_dossier(project, dossier_id))
     target = out_dir if out_dir is not None else project.root / "build"
-    return BuildResult(write_all(target, files), ids)
+    epoch = source_date_epoch()
+    cache = {} if force else _load_cache(target)
+    digests = {d: inputs_digest(project, d, epoch) for d in ids}
+    todo = [d for d in ids if not _up_to_date(target, cache.get(d), digests[d])]
+    skipped = [d for d in ids if d not in todo]
+    rendered = render_many(project, todo, epoch, jobs, progress)
+    files: dict[str, bytes | str] = {}
+    for dossier_id, outputs in rendered.items():
+        files.update(outputs)
+        cache[dossier_id] = {
+            "inputs": digests[dossier_id],
+            "files": {name: hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+                      for name, data in sorted(outputs.items())},
+        }
+    written = write_all(target, files)
+    if rendered:
+        atomic_write(target / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    return BuildResult(written, ids, skipped)
