@@ -133,7 +133,7 @@ def test_signoffs_and_lists_are_compared_as_values(mini: Path, tmp_path: Path) -
     assert d.positions[0].fields == [
         FieldChange("signoffs.lombardia", None, "by Anna Test, 2026-03-09, sha256:820b17dd7b025ee2", None)]
     assert d.dossiers[0].fields == [FieldChange("layouts", None, "single", "single, parallel")]
-    assert "- signoffs.lombardia: removed (by Anna Test, 2026-03-09, sha256:820b17dd7b025ee2)" \
+    assert "- `signoffs.lombardia`: removed (by Anna Test, 2026-03-09, sha256:820b17dd7b025ee2)" \
         in to_markdown(d)
     assert "  layouts: [-single-] → {+single, parallel+}" in to_terminal(d, color=False)
 
@@ -157,8 +157,8 @@ def test_json_is_sorted_and_round_trips(diff: ProjectDiff) -> None:
 def test_markdown_marks_words_in_each_language_block(diff: ProjectDiff) -> None:
     md = to_markdown(diff)
     assert md.startswith("## Content changes\n")
-    assert "### Position `steel-extra` — added\n\n- version: 1.1.0\n- status: draft" in md
-    assert "### Position `steel-mini` — changed\n\n- version: ~~1.0.0~~ → **1.1.0**\n" in md
+    assert "### Position `steel-extra` — added\n\n- `version`: 1.1.0\n- `status`: draft" in md
+    assert "### Position `steel-mini` — changed\n\n- `version`: ~~1.0.0~~ → **1.1.0**\n" in md
     it_block = md.split("`sections[0].body` (it):")[1].split("`sections[0].body` (en):")[0]
     en_block = md.split("`sections[0].body` (en):")[1].split("###")[0]
     assert "> Il periodo definitivo è iniziato il ~~1º~~**2º** gennaio 2026\\[^note\\]." in it_block
@@ -178,7 +178,8 @@ def test_terminal_without_colour_reads_like_git_word_diff(diff: ProjectDiff) -> 
     assert "\x1b" not in text
     assert "position steel-mini: changed\n  version: [-1.0.0-] → {+1.1.0+}\n  status: [-agreed-] → {+draft+}\n" \
         in text
-    assert "  sections[0].body (en): The definitive period started on [-1-]{+2+} January 2026[^note].\n" in text
+    assert "  sections[0].body (en): The definitive period started on [-1-]{+2+} January 2026[^note].\n" \
+        in text
     assert "  row 2024, veneto: [-80.1-] → {+80.2+}\n" in text
 
 
@@ -219,6 +220,7 @@ def test_diff_of_the_last_commit(mini: Path) -> None:
     git(mini, "add", ".")
     git(mini, "commit", "-q", "-m", "second")
     d = diff_projects(project_at(mini, "HEAD~1"), load_project(mini))
-    assert [(i.kind, i.id, i.change) for i in d.items()] == [
-        ("position", "steel-extra", "added"), ("position", "steel-mini", "changed"), ("annex", "exports", "changed")]
+    assert [(i.kind, i.id, i.change) for i in d.items()] == [("position", "steel-extra", "added"),
+                                                             ("position", "steel-mini", "changed"),
+                                                             ("annex", "exports", "changed")]
     assert "~~1~~**2**" in to_markdown(d)

@@ -1,0 +1,435 @@
+"""Redline: a dossier as a Word file with real tracked changes between two revisions.
+
+Both revisions are rendered by the normal pipeline (with today's templates,
+so the redline shows changes of content, not of layout); the two
+document.xml bodies are then aligned block by block and, inside changed
+paragraphs, word by word.  What was removed goes into `w:del` (text as
+`w:delText`), what was added into `w:ins`, each with author and date, so in
+Word or LibreOffice "Accept all" gives exactly the new text and "Reject
+all" exactly the old.  `accept()` / `reject()` apply the same operations to
+the XML, for tests and for a self-check before anything is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import re
+import zipfile
+from difflib import SequenceMatcher
+from typing import Iterator
+
+from lxml import etree
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+XML = "http://www.w3.org/XML/1998/namespace"
+
+
+def q(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+WORD = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+SKIP_IN_P = {q("pPr")}
+MARKS = {q("bookmarkStart"), q("bookmarkEnd"), q("proofErr"), q("permStart"), q("permEnd")}
+
+
+class Tracker:
+    """Makes w:ins / w:del elements with unique ids, one author and one date."""
+
+    def __init__(self, author: str, date: dt.datetime, start_id: int = 90000) -> None:
+        self.author = author
+        self.date = date.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.next_id = start_id
+
+    def mark(self, kind: str) -> etree._Element:
+        el = etree.Element(q(kind))
+        el.set(q("id"), str(self.next_id))
+        el.set(q("author"), self.author)
+        el.set(q("date"), self.date)
+        self.next_id += 1
+        return el
+
+
+class Token:
+    """One comparable piece of a paragraph: a word, a space, or an atomic element."""
+
+    __slots__ = ("key", "text", "rpr", "elem", "kind")
+
+    def __init__(self, key: str, text: str | None, rpr: etree._Element | None, elem: etree._Element | None,
+                 kind: str) -> None:
+        self.key, self.text, self.rpr, self.elem, self.kind = key, text, rpr, elem, kind
+
+
+class Footnotes:
+    """Texts of a footnotes part by id, so references compare by what they say."""
+
+    def __init__(self, xml: bytes | None) -> None:
+        self.root = etree.fromstring(xml) if xml else None
+        self.by_id: dict[str, etree._Element] = {}
+        if self.root is not None:
+            for fn in self.root.findall(q("footnote")):
+                self.by_id[fn.get(q("id"), "")] = fn
+
+    def text(self, fid: str) -> str:
+        fn = self.by_id.get(fid)
+        return "".join(fn.itertext()) if fn is not None else f"#{fid}"
+
+
+def _style(rpr: etree._Element | None) -> str:
+    if rpr is None:
+        return ""
+    s = rpr.find(q("rStyle"))
+    flags = [c.tag.split("}")[1] for c in rpr if c.tag in (q("b"), q("i"), q("vertAlign"))]
+    return (s.get(q("val")) if s is not None else "") + "+".join(flags)
+
+
+def tokens(p: etree._Element, notes: Footnotes) -> list[Token]:
+    out: list[Token] = []
+    for child in p:
+        if child.tag in SKIP_IN_P or child.tag in MARKS:
+            continue
+        if child.tag == q("r"):
+            rpr = child.find(q("rPr"))
+            for el in child:
+                if el.tag == q("rPr"):
+                    continue
+                if el.tag == q("t"):
+                    for m in WORD.finditer(el.text or ""):
+                        out.append(Token(f"t:{_style(rpr)}:{m.group()}", m.group(), rpr, None, "text"))
+                elif el.tag == q("footnoteReference"):
+                    fid = el.get(q("id"), "")
+                    out.append(Token(f"fn:{notes.text(fid)}", None, rpr, el, "footnote"))
+                else:
+                    out.append(Token(f"e:{etree.tostring(el, method='c14n').decode()}", None, rpr, el, "elem"))
+        else:  # hyperlinks, simple fields, smart tags: compared and carried whole
+            out.append(Token(f"b:{etree.tostring(child, method='c14n').decode()}", None, None, child, "block"))
+    return out
+
+
+def _run(rpr: etree._Element | None, inner: etree._Element) -> etree._Element:
+    r = etree.Element(q("r"))
+    if rpr is not None:
+        r.append(copy.deepcopy(rpr))
+    r.append(inner)
+    return r
+
+
+def _text_el(text: str, deleted: bool) -> etree._Element:
+    el = etree.Element(q("delText" if deleted else "t"))
+    el.text = text
+    el.set(f"{{{XML}}}space", "preserve")
+    return el
+
+
+class Merger:
+    def __init__(self, tracker: Tracker, old_notes: Footnotes, new_notes: Footnotes) -> None:
+        self.t = tracker
+        self.old_notes = old_notes
+        self.new_notes = new_notes
+        self.next_note = 80000
+
+    # --- whole blocks -----------------------------------------------------------
+    def mark_block(self, block: etree._Element, kind: str) -> etree._Element:
+        """A copy of `block` with everything in it inserted (kind='ins') or deleted ('del')."""
+        el = copy.deepcopy(block)
+        for p in list(el.iter(q("p"))):
+            self._mark_paragraph(p, kind)
+        for tr in el.iter(q("tr")):
+            trpr = tr.find(q("trPr"))
+            if trpr is None:
+                trpr = etree.Element(q("trPr"))
+                tr.insert(1 if tr.find(q("tblPrEx")) is not None else 0, trpr)
+            trpr.append(self.t.mark(kind))
+        return el
+
+    def _mark_paragraph(self, p: etree._Element, kind: str) -> None:
+        deleted = kind == "del"
+        for child in list(p):
+            if child.tag in SKIP_IN_P:
+                continue
+            if child.tag in MARKS:
+                if deleted:
+                    p.remove(child)
+                continue
+            if child.tag == q("r"):
+                self._retag_run(child, deleted)
+                wrapper = self.t.mark(kind)
+                p.replace(child, wrapper)
+                wrapper.append(child)
+            elif deleted:  # a deleted hyperlink or field: keep its runs, deleted, without the link
+                idx = p.index(child)
+                p.remove(child)
+                for r in child.iter(q("r")):
+                    self._retag_run(r, True)
+                    wrapper = self.t.mark("del")
+                    wrapper.append(copy.deepcopy(r))
+                    p.insert(idx, wrapper)
+                    idx += 1
+            else:  # an inserted hyperlink: the runs inside it are the insertion
+                for r in list(child.findall(q("r"))):
+                    wrapper = self.t.mark("ins")
+                    child.replace(r, wrapper)
+                    wrapper.append(r)
+        ppr = p.find(q("pPr"))
+        if ppr is None:
+            ppr = etree.Element(q("pPr"))
+            p.insert(0, ppr)
+        rpr = ppr.find(q("rPr"))
+        if rpr is None:
+            rpr = etree.SubElement(ppr, q("rPr"))
+        rpr.insert(0, self.t.mark(kind))
+
+    def _retag_run(self, r: etree._Element, deleted: bool) -> None:
+        for el in list(r):
+            if deleted and el.tag == q("t"):
+                el.tag = q("delText")
+            elif deleted and el.tag == q("instrText"):
+                el.tag = q("delInstrText")
+            elif deleted and el.tag == q("drawing"):
+                r.remove(el)  # its image belongs to the old package
+            elif deleted and el.tag == q("footnoteReference"):
+                el.set(q("id"), self._adopt_note(el.get(q("id"), "")))
+
+    def _adopt_note(self, old_id: str) -> str:
+        """Copy a footnote of the old revision into the new footnotes part."""
+        old = self.old_notes.by_id.get(old_id)
+        if old is None or self.new_notes.root is None:
+            return old_id
+        self.next_note += 1
+        fn = copy.deepcopy(old)
+        fn.set(q("id"), str(self.next_note))
+        self.new_notes.root.append(fn)
+        self.new_notes.by_id[str(self.next_note)] = fn
+        return str(self.next_note)
+
+    # --- changed paragraphs -----------------------------------------------------
+    def merge_paragraph(self, old: etree._Element, new: etree._Element) -> etree._Element:
+        a, b = tokens(old, self.old_notes), tokens(new, self.new_notes)
+        out = etree.Element(q("p"))
+        ppr = new.find(q("pPr"))
+        if ppr is not None:
+            out.append(copy.deepcopy(ppr))
+        for child in new:  # bookmarks (TOC targets) stay at the start
+            if child.tag == q("bookmarkStart"):
+                out.append(copy.deepcopy(child))
+        sm = SequenceMatcher(None, [t.key for t in a], [t.key for t in b], autojunk=False)
+        for op, i1, i2, j1, j2 in sm.get_opcodes():
+            if op == "equal":
+                self._emit(out, b[j1:j2], None)
+            else:
+                if i2 > i1:
+                    self._emit(out, a[i1:i2], "del")
+                if j2 > j1:
+                    self._emit(out, b[j1:j2], "ins")
+        for child in new:
+            if child.tag == q("bookmarkEnd"):
+                out.append(copy.deepcopy(child))
+        return out
+
+    def _emit(self, out: etree._Element, toks: list[Token], kind: str | None) -> None:
+        deleted = kind == "del"
+        target = out
+        if kind is not None:
+            target = self.t.mark(kind)
+        for tok in toks:
+            if tok.kind == "text":
+                assert tok.text is not None
+                last = target[-1] if len(target) else None
+                if (last is not None and last.tag == q("r") and _same_rpr(last.find(q("rPr")), tok.rpr)
+                        and last[-1].tag == (q("delText") if deleted else q("t"))):
+                    last[-1].text = (last[-1].text or "") + tok.text
+                else:
+                    target.append(_run(tok.rpr, _text_el(tok.text, deleted)))
+            elif tok.kind in ("footnote", "elem"):
+                assert tok.elem is not None
+                r = _run(tok.rpr, copy.deepcopy(tok.elem))
+                if deleted:
+                    self._retag_run(r, True)
+                target.append(r)
+            else:  # a whole hyperlink or field
+                assert tok.elem is not None
+                if kind is None:
+                    target.append(copy.deepcopy(tok.elem))
+                else:
+                    holder = etree.Element(q("p"))
+                    holder.append(copy.deepcopy(tok.elem))
+                    self._mark_paragraph(holder, kind)
+                    for child in holder:
+                        if child.tag != q("pPr"):
+                            out.append(child)
+                    continue
+        if kind is not None and len(target):
+            out.append(target)
+
+    # --- bodies -------------------------------------------------------------------
+    def merge_blocks(self, old: list[etree._Element], new: list[etree._Element]) -> list[etree._Element]:
+        sig = lambda b: etree.tostring(b, method="c14n") if b.tag != q("p") else _p_signature(b)  # noqa: E731
+        sm = SequenceMatcher(None, [_block_key(b) for b in old], [_block_key(b) for b in new], autojunk=False)
+        out: list[etree._Element] = []
+        for op, i1, i2, j1, j2 in sm.get_opcodes():
+            if op == "equal":
+                out.extend(copy.deepcopy(b) for b in new[j1:j2])
+                continue
+            olds, news = old[i1:i2], new[j1:j2]
+            for k in range(max(len(olds), len(news))):
+                o = olds[k] if k < len(olds) else None
+                n = news[k] if k < len(news) else None
+                if o is not None and n is not None and o.tag == n.tag == q("p") and _style_of(o) == _style_of(n):
+                    out.append(self.merge_paragraph(o, n))
+                elif o is not None and n is not None and o.tag == n.tag == q("tbl") and _same_shape(o, n):
+                    out.append(self.merge_table(o, n))
+                else:
+                    if o is not None:
+                        out.append(self.mark_block(o, "del"))
+                    if n is not None:
+                        out.append(self.mark_block(n, "ins"))
+        del sig
+        return out
+
+    def merge_table(self, old: etree._Element, new: etree._Element) -> etree._Element:
+        out = copy.deepcopy(new)
+        for otr, ntr in zip(old.findall(q("tr")), out.findall(q("tr"))):
+            for otc, ntc in zip(otr.findall(q("tc")), ntr.findall(q("tc"))):
+                ops = [c for c in otc if c.tag != q("tcPr")]
+                nps = [c for c in ntc if c.tag != q("tcPr")]
+                if [_block_key(b) for b in ops] == [_block_key(b) for b in nps]:
+                    continue
+                merged = self.merge_blocks(ops, nps)
+                for c in nps:
+                    ntc.remove(c)
+                for c in merged:
+                    ntc.append(c)
+        return out
+
+
+def _same_rpr(a: etree._Element | None, b: etree._Element | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return etree.tostring(a, method="c14n") == etree.tostring(b, method="c14n")
+
+
+def _style_of(p: etree._Element) -> str:
+    s = p.find(f"{q('pPr')}/{q('pStyle')}")
+    return s.get(q("val"), "") if s is not None else ""
+
+
+def _p_signature(p: etree._Element) -> str:
+    return _style_of(p) + "\0" + "".join(p.itertext())
+
+
+def _block_key(b: etree._Element) -> str:
+    if b.tag == q("p"):
+        return "p\0" + _p_signature(b)
+    return b.tag + "\0" + "\x1f".join(_p_signature(p) for p in b.iter(q("p")))
+
+
+def _same_shape(a: etree._Element, b: etree._Element) -> bool:
+    ra, rb = a.findall(q("tr")), b.findall(q("tr"))
+    return len(ra) == len(rb) and all(len(x.findall(q("tc"))) == len(y.findall(q("tc"))) for x, y in zip(ra, rb))
+
+
+def _body_blocks(doc: etree._Element) -> tuple[etree._Element, list[etree._Element], etree._Element | None]:
+    body = doc.find(q("body"))
+    assert body is not None
+    sect = body.find(q("sectPr"))
+    return body, [c for c in body if c.tag != q("sectPr")], sect
+
+
+def redline_docx(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.datetime) -> bytes:
+    """The new DOCX with the changes from the old one tracked."""
+    with zipfile.ZipFile(io.BytesIO(old_docx)) as z:
+        old_doc = etree.fromstring(z.read("word/document.xml"))
+        old_fn = z.read("word/footnotes.xml") if "word/footnotes.xml" in z.namelist() else None
+    with zipfile.ZipFile(io.BytesIO(new_docx)) as z:
+        infos = z.infolist()
+        parts = {i.filename: z.read(i.filename) for i in infos}
+    new_doc = etree.fromstring(parts["word/document.xml"])
+    new_notes = Footnotes(parts.get("word/footnotes.xml"))
+    merger = Merger(Tracker(author, date), Footnotes(old_fn), new_notes)
+    _, old_blocks, _ = _body_blocks(old_doc)
+    body, new_blocks, sect = _body_blocks(new_doc)
+    merged = merger.merge_blocks(old_blocks, new_blocks)
+    for c in list(body):
+        body.remove(c)
+    for c in merged:
+        body.append(c)
+    if sect is not None:
+        body.append(sect)
+    parts["word/document.xml"] = etree.tostring(new_doc, xml_declaration=True, encoding="UTF-8", standalone=True)
+    if new_notes.root is not None:
+        parts["word/footnotes.xml"] = etree.tostring(new_notes.root, xml_declaration=True, encoding="UTF-8",
+                                                     standalone=True)
+    if "word/settings.xml" in parts:  # further edits by reviewers are tracked too
+        settings = etree.fromstring(parts["word/settings.xml"])
+        if settings.find(q("trackRevisions")) is None:
+            settings.insert(0, etree.Element(q("trackRevisions")))
+        parts["word/settings.xml"] = etree.tostring(settings, xml_declaration=True, encoding="UTF-8",
+                                                    standalone=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for info in infos:
+            out.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+# --- applying the changes, as Word's Accept all / Reject all do ----------------------
+
+def _apply(doc: etree._Element, keep: str) -> etree._Element:
+    drop = "del" if keep == "ins" else "ins"
+    doc = copy.deepcopy(doc)
+    for tr in list(doc.iter(q("tr"))):
+        trpr = tr.find(q("trPr"))
+        if trpr is not None and trpr.find(q(drop)) is not None:
+            tr.getparent().remove(tr)
+    for p in list(doc.iter(q("p"))):
+        mark = p.find(f"{q('pPr')}/{q('rPr')}/{q(drop)}")
+        if mark is not None:  # this paragraph exists only in the other revision
+            p.getparent().remove(p)
+    for el in list(doc.iter(q(drop))):
+        el.getparent().remove(el)
+    for el in list(doc.iter(q(keep))):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        if parent.tag in (q("rPr"), q("trPr")):
+            parent.remove(el)
+            continue
+        idx = parent.index(el)
+        for child in list(el):
+            parent.insert(idx, child)
+            idx += 1
+        parent.remove(el)
+    if keep == "del":
+        for el in doc.iter(q("delText")):
+            el.tag = q("t")
+        for el in doc.iter(q("delInstrText")):
+            el.tag = q("instrText")
+    return doc
+
+
+def accept(doc: etree._Element) -> etree._Element:
+    return _apply(doc, "ins")
+
+
+def reject(doc: etree._Element) -> etree._Element:
+    return _apply(doc, "del")
+
+
+def paragraph_texts(doc: etree._Element, notes: Footnotes | None = None) -> list[str]:
+    """Every paragraph's text, footnote references shown by their footnote's text."""
+    out = []
+    for p in doc.iter(q("p")):
+        parts = []
+        for el in p.iter(q("t"), q("footnoteReference")):
+            if el.tag == q("t"):
+                parts.append(el.text or "")
+            else:
+                parts.append(f"[^{notes.text(el.get(q('id'), '')) if notes else el.get(q('id'))}]")
+        out.append("".join(parts))
+    return out
+
+
+def iter_revisions(doc: etree._Element) -> Iterator[etree._Element]:
+    yield from doc.iter(q("ins"), q("del"))
