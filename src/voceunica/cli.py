@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
@@ -189,6 +190,78 @@ def verify(
     if found:
         raise typer.Exit(1)
     typer.echo(f"ok: {folder} matches its manifest", err=True)
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    md = "md"
+    json = "json"
+
+
+def _project_at(rev: str | None, *, strict: bool):  # type: ignore[no-untyped-def]
+    """The project at a git revision, or the working tree when `rev` is None.
+
+    strict: its errors stop the command; otherwise they are shown as warnings
+    (a diff still shows what could be read)."""
+    from voceunica.gitrev import project_at
+    from voceunica.validate import load_project
+
+    project = load_project(state.root) if rev is None else project_at(state.root, rev)
+    if project.errors:
+        shown = [Problem(p.path if rev is None else f"{p.path} (at {rev})", p.line, p.col, p.message)
+                 for p in project.errors]
+        if strict:
+            raise VoceunicaError(shown)
+        for p in shown:
+            typer.echo(f"{_shown(p)} (left out of the diff)", err=True)
+    return project
+
+
+@app.command()
+def diff(
+    base: Annotated[str, typer.Argument(help="Git revision to compare from.")],
+    head: Annotated[Optional[str], typer.Argument(help="Git revision to compare to (default: working tree).",
+                                                  show_default=False)] = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f", help="text (terminal), md (pull request), "
+                                               "json (machines).")] = DiffFormat.text,
+    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Colour (default: on a terminal).",
+                                                  show_default=False)] = None,
+) -> None:
+    """Semantic diff of positions, dossiers and annexes between two revisions."""
+    from voceunica.diff import diff_projects, to_json, to_markdown, to_terminal
+
+    d = diff_projects(_project_at(base, strict=False), _project_at(head, strict=False))
+    if format is DiffFormat.json:
+        typer.echo(to_json(d), nl=False)
+    elif format is DiffFormat.md:
+        typer.echo(to_markdown(d), nl=False)
+    else:
+        use_color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") if color is None else color
+        typer.echo(to_terminal(d, use_color), nl=False)
+
+
+@app.command()
+def redline(
+    dossier: Annotated[str, typer.Argument(help="Dossier id.")],
+    base: Annotated[str, typer.Argument(help="Git revision of the old text.")],
+    head: Annotated[Optional[str], typer.Argument(help="Git revision of the new text (default: working tree).",
+                                                  show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .docx file to write.", metavar="FILE")] = Path(
+        "redline.docx"),
+    lang: Annotated[str, typer.Option("--lang", help="it or en.")] = "it",
+    author: Annotated[str, typer.Option("--author", help="Author of the tracked changes.")] = "voceunica",
+) -> None:
+    """The dossier as Word, with tracked changes (author, date) from BASE to HEAD."""
+    from voceunica.pipeline import redline as run_redline
+
+    if lang not in ("it", "en"):
+        typer.echo(f"voceunica: --lang {lang!r}: expected it or en", err=True)
+        raise typer.Exit(2)
+    target = out if out.is_absolute() else Path.cwd() / out
+    changes = run_redline(_project_at(base, strict=True), _project_at(head, strict=True), dossier, lang, target, author=author,
+                          label=f"{base} → {head or 'working tree'}")
+    typer.echo(f"{os.path.relpath(target)}: {changes} tracked change(s) from {base} to {head or 'working tree'}",
+               err=True)
 
 
 i18n = typer.Typer(help="Translation status and freshness.", no_args_is_help=True)

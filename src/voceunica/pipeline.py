@@ -249,3 +249,44 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     if rendered:
         atomic_write(target / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
     return BuildResult(written, ids, skipped)
+
+
+def redline(old: Project, new: Project, dossier_id: str, lang: str, out: Path, *, author: str,
+            label: str) -> int:
+    """Write the dossier in `lang` with tracked changes from `old` to `new`; returns the number of changes.
+
+    The result is re-read before writing: accepting every change must give
+    exactly the new text and rejecting every change exactly the old one.
+    """
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    from voceunica import redline as rl
+
+    for project, which in ((old, "old"), (new, "new")):
+        if dossier_id not in project.dossiers:
+            raise VoceunicaError(problem("dossiers/", 1, 1, f"no dossier '{dossier_id}' in the {which} revision"))
+    name = f"{dossier_id}.{lang}.docx"
+    old_docx = render_dossier(old, dossier_id)[name]
+    new_docx = render_dossier(new, dossier_id)[name]
+    assert isinstance(old_docx, bytes) and isinstance(new_docx, bytes)
+    when = timestamp(new.dossiers[dossier_id].date)
+    merged = rl.redline_docx(old_docx, new_docx, author=author, date=when)
+
+    def body(data: bytes) -> tuple[etree._Element, rl.Footnotes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            notes = z.read("word/footnotes.xml") if "word/footnotes.xml" in z.namelist() else None
+            return etree.fromstring(z.read("word/document.xml")), rl.Footnotes(notes)
+
+    doc, notes = body(merged)
+    old_doc, old_notes = body(old_docx)
+    new_doc, new_notes = body(new_docx)
+    if (rl.paragraph_texts(rl.accept(doc), notes) != rl.paragraph_texts(new_doc, new_notes)
+            or rl.paragraph_texts(rl.reject(doc), notes) != rl.paragraph_texts(old_doc, old_notes)):
+        raise VoceunicaError(problem(name, 1, 1, f"internal error: the redline ({label}) would not reproduce "
+                                                 "both revisions; nothing was written"))
+    atomic_write(out, merged)
+    return sum(1 for el in rl.iter_revisions(doc) if el.getparent() is not None
+               and el.getparent().tag not in (rl.q("rPr"), rl.q("trPr")))
