@@ -24,7 +24,7 @@ from voceunica.resolve import ResolvedDossier, resolve
 from voceunica.validate import Project, load_project
 from voceunica.write import atomic_write, write_all
 
-DOCX_LABELS = ("contents", "page", "of", "version", "date", "status", "contact", "eu_files",
+DOCX_LABELS = ("contents", "page", "of", "version", "date", "status", "contact", "eu_files", "authors",
                "transparency_register", "draft_marking")
 
 

@@ -41,7 +41,7 @@ REQUIRED_LABELS = (
     "key_messages", "contents", "annexes", "amendments", "amendment", "commission_text",
     "justification", "table", "figure", "source", "illustrative", "licence", "eu_files", "contact",
     "version", "date", "status", "page", "of", "transparency_register", "draft_marking",
-    "audience", "position", "not_available", "chart.bar", "chart.line",
+    "audience", "position", "not_available", "chart.bar", "chart.line", "authors",
 )
 
 Cell = str | int | Decimal | None

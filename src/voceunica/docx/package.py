@@ -1,0 +1,40 @@
+"""Byte-reproducible DOCX packages.
+
+python-docx stamps every zip entry with the local time of saving; the same
+dossier built twice would differ.  Here the package is re-zipped with a
+fixed entry order (`[Content_Types].xml` first, as Office expects, then by
+name), one fixed timestamp, fixed attributes and a chosen deflate level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+ZIP_EPOCH_MIN = 315532800  # 1980-01-01: zip cannot store earlier dates
+
+
+def _stamp(epoch: int) -> tuple[int, int, int, int, int, int]:
+    when = dt.datetime.fromtimestamp(max(epoch, ZIP_EPOCH_MIN), tz=dt.timezone.utc)
+    return (when.year, when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
+
+
+def deterministic_zip(entries: list[tuple[str, bytes]], epoch: int, level: int = 6) -> bytes:
+    stamp = _stamp(epoch)
+    ordered = sorted(entries, key=lambda e: (e[0] != "[Content_Types].xml", e[0]))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in ordered:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            z.writestr(info, data, compresslevel=level)
+    return buf.getvalue()
+
+
+def rezip(docx: bytes, epoch: int, level: int = 6) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    return deterministic_zip(entries, epoch, level)

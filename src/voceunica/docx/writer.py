@@ -1,0 +1,638 @@
+"""Markdown tree → Word document, the way pandoc does it, with what pandoc lacks.
+
+The Markdown the render stage wrote is parsed again with markdown-it-py
+(CommonMark + GFM tables + footnotes, as GitHub reads it) into a syntax tree;
+a dispatch table maps each node type to a function producing WordprocessingML
+(through `ooxml`).  Only named styles from the reference document are applied.
+An unknown node or HTML is an error (`DocxError`, with its line): nothing is
+ever silently dropped.
+
+python-docx does the package work — opening the reference document, images,
+relationships, headers and footers, core properties, saving; `package`
+makes the result byte-reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from docx import Document
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import parse_xml
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.footnote import footnote_plugin
+
+from voceunica.docx import DocxError, ooxml
+from voceunica.docx.package import rezip
+from voceunica.docx.styles import TEXT_WIDTH_TWIPS, required_styles
+
+if TYPE_CHECKING:
+    from voceunica.docx import DocxMeta
+
+LANG_TAGS = {"it": "it-IT", "en": "en-GB"}
+_DIRECTIVE = re.compile(r"^<!--\s*vu:([a-z-]+)\s*-->\s*$")
+_COMMENT = re.compile(r"^<!--.*-->\s*$", re.S)
+_BR = re.compile(r"^<br\s*/?>$", re.I)
+
+
+def parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
+
+
+@dataclass
+class Lang:
+    """What differs between the two columns of a parallel text."""
+
+    code: str  # it | en
+    tag: str  # it-IT
+    headings: dict[int, str]  # Markdown heading level -> style id
+    width: int  # text width available, twips
+    in_outline: bool = True  # headings go to the table of contents
+
+
+@dataclass
+class _State:
+    lang: Lang
+    notes: dict[str, SyntaxTreeNode]  # footnote label -> definition
+    pending: str | None = None  # directive waiting for the next block
+
+
+class Writer:
+    """One Word document being written from one or two Markdown texts."""
+
+    def __init__(self, reference: Path, resource_dir: Path | None) -> None:
+        try:
+            self.doc = Document(str(reference))
+        except Exception as exc:  # python-docx raises several kinds for a bad package
+            raise DocxError(f"cannot open the reference document {reference}: {exc}") from None
+        self.resource_dir = resource_dir
+        self.part = self.doc.part
+        self.styles = self._style_ids()
+        missing = [n for n in required_styles() if n.lower() not in self.styles]
+        if missing:
+            raise DocxError(f"{reference.name} lacks the style(s) {', '.join(missing)}")
+        self.footnotes: list[str] = []
+        self.notes_part = self._footnotes_part()
+        self.bookmarks = 0
+        self.shapes = 1000
+        self.toc: list[tuple[int, str, str]] = []
+        self.toc_levels = 2
+        self._list_abstract = self._abstract_of("List Number")
+
+    # --- set-up ------------------------------------------------------------------
+    def _style_ids(self) -> dict[str, str]:
+        ids: dict[str, str] = {}
+        root = self.doc.styles.element
+        for st in root.iterchildren(f"{{{ooxml.W_NS}}}style"):
+            name = st.find(f"{{{ooxml.W_NS}}}name")
+            if name is not None:
+                ids[name.get(f"{{{ooxml.W_NS}}}val", "").lower()] = st.get(f"{{{ooxml.W_NS}}}styleId", "")
+        return ids
+
+    def sid(self, name: str) -> str:
+        return self.styles[name.lower()]
+
+    def _footnotes_part(self) -> Part:
+        for rel in self.part.rels.values():
+            if rel.reltype == RT.FOOTNOTES and not rel.is_external:
+                return rel.target_part
+        part = Part(PackURI("/word/footnotes.xml"), ooxml.CT_FOOTNOTES, ooxml.footnotes_part([]), self.part.package)
+        self.part.relate_to(part, RT.FOOTNOTES)
+        return part
+
+    def _abstract_of(self, style: str) -> str | None:
+        """The abstract numbering behind a list style, so each list can restart at 1."""
+        st = self.doc.styles.element.find(f'{{{ooxml.W_NS}}}style[@{{{ooxml.W_NS}}}styleId="{self.sid(style)}"]')
+        num_id = st.find(f".//{{{ooxml.W_NS}}}numId") if st is not None else None
+        if num_id is None:
+            return None
+        try:
+            numbering = self.part.numbering_part.element
+        except (KeyError, NotImplementedError):
+            return None
+        for num in numbering.iterchildren(f"{{{ooxml.W_NS}}}num"):
+            if num.get(f"{{{ooxml.W_NS}}}numId") == num_id.get(f"{{{ooxml.W_NS}}}val"):
+                absn = num.find(f"{{{ooxml.W_NS}}}abstractNumId")
+                return absn.get(f"{{{ooxml.W_NS}}}val") if absn is not None else None
+        return None
+
+    def restart_numbering(self) -> int | None:
+        if self._list_abstract is None:
+            return None
+        numbering = self.part.numbering_part.element
+        num = numbering.add_num(int(self._list_abstract))
+        num.add_lvlOverride(0).add_startOverride(1)
+        return int(num.numId)
+
+    # --- Markdown → blocks ---------------------------------------------------------
+    def parse(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
+        tree = SyntaxTreeNode(parser().parse(markdown))
+        notes: dict[str, SyntaxTreeNode] = {}
+        blocks = []
+        for node in tree.children:
+            if node.type == "footnote_block":
+                for fn in node.children:
+                    notes[str(fn.meta.get("label", fn.meta.get("id")))] = fn
+            else:
+                blocks.append(node)
+        return blocks, notes
+
+    def headings(self, blocks: list[SyntaxTreeNode], lang: Lang) -> None:
+        """Give every heading a bookmark and, when in the outline, a TOC entry."""
+        for node in blocks:
+            if node.type == "heading":
+                self.bookmarks += 1
+                name = f"_Toc{100000 + self.bookmarks}"
+                node.meta["bookmark"] = (self.bookmarks, name)
+                level = int(node.tag[1])
+                if lang.in_outline and level <= self.toc_levels:
+                    self.toc.append((level, _plain(node), name))
+
+    def blocks(self, nodes: list[SyntaxTreeNode], st: _State) -> str:
+        out = []
+        for node in nodes:
+            fn = BLOCKS.get(node.type)
+            if fn is None:
+                raise DocxError(f"Markdown '{node.type}' has no Word equivalent", _line(node))
+            out.append(fn(self, node, st))
+        if st.pending and st.pending != "toc":
+            raise DocxError(f"directive vu:{st.pending} is not followed by what it applies to")
+        return "".join(out)
+
+    # --- inline -----------------------------------------------------------------------
+    def inline(self, node: SyntaxTreeNode, st: _State, *, part: Part | None = None, style: str | None = None,
+               strong: bool = False, em: bool = False) -> str:
+        out = []
+        lang = st.lang.tag
+        for child in node.children:
+            t = child.type
+            if t == "text":
+                out.append(ooxml.run(child.content, style or _char_style(self, strong, em), lang))
+            elif t == "softbreak":
+                out.append(ooxml.run(" ", style or _char_style(self, strong, em), lang))
+            elif t == "hardbreak":
+                out.append(ooxml.run_xml("<w:br/>", None, lang))
+            elif t == "strong":
+                out.append(self.inline(child, st, part=part, style=style, strong=True, em=em))
+            elif t == "em":
+                out.append(self.inline(child, st, part=part, style=style, strong=strong, em=True))
+            elif t == "code_inline":
+                out.append(ooxml.run(child.content, self.sid("Verbatim Char"), lang))
+            elif t == "link":
+                href = str(child.attrs.get("href", ""))
+                inner = self.inline(child, st, part=part, style=self.sid("Hyperlink"))
+                if href.startswith("#"):
+                    out.append(ooxml.hyperlink(inner, anchor=href[1:]))
+                else:
+                    rid = (part or self.part).relate_to(href, RT.HYPERLINK, is_external=True)
+                    out.append(ooxml.hyperlink(inner, rid=rid))
+            elif t == "image":
+                out.append(self.image(child, st))
+            elif t == "footnote_ref":
+                out.append(self.footnote_ref(child, st))
+            elif t == "html_inline":
+                if _BR.match(child.content.strip()):
+                    out.append(ooxml.run_xml("<w:br/>", None, lang))
+                elif _COMMENT.match(child.content):
+                    continue  # an inline comment is invisible on GitHub too
+                else:
+                    raise DocxError(f"inline HTML {child.content!r} has no Word equivalent", _line(node))
+            elif t == "footnote_anchor":
+                continue  # the back-link GitHub shows after a note; Word has its own
+            else:
+                raise DocxError(f"inline Markdown '{t}' has no Word equivalent", _line(node))
+        return "".join(out)
+
+    def footnote_ref(self, node: SyntaxTreeNode, st: _State) -> str:
+        label = str(node.meta.get("label", ""))
+        definition = st.notes.get(label)
+        if definition is None:
+            raise DocxError(f"footnote [^{label}] has no definition", _line(node))
+        fid = len(self.footnotes) + 1
+        paras = []
+        for p in definition.children:
+            if p.type != "paragraph":
+                raise DocxError(f"footnote [^{label}] holds a {p.type}; notes hold paragraphs only", _line(p))
+            paras.append((self.sid("Footnote Text"), self.inline(p.children[0], st, part=self.notes_part)))
+        self.footnotes.append(ooxml.footnote(fid, paras, self.sid("Footnote Reference"), st.lang.tag))
+        return ooxml.footnote_reference(fid, self.sid("Footnote Reference"), st.lang.tag)
+
+    def image(self, node: SyntaxTreeNode, st: _State) -> str:
+        src = str(node.attrs.get("src", ""))
+        alt = _plain(node)
+        if not alt:
+            raise DocxError(f"image {src} has no alt text", _line(node))
+        path = (self.resource_dir / src) if self.resource_dir is not None else Path(src)
+        if "/" in src or "\\" in src or not path.is_file():
+            raise DocxError(f"image {src} not found beside the document", _line(node))
+        rid, img = self.part.get_or_add_image(str(path))
+        dpi = img.horz_dpi or 96
+        cx = min(int(img.px_width / dpi * 914400), st.lang.width * ooxml.EMU_PER_TWIP)
+        cy = int(cx * img.px_height / img.px_width)
+        self.shapes += 1
+        return ooxml.run_xml(ooxml.picture(rid, self.shapes, src, alt, cx, cy), None, st.lang.tag)
+
+    def cell_text(self, text: str, st: _State, style: str) -> str:
+        return ooxml.paragraph(style, ooxml.run(text, None, st.lang.tag))
+
+
+def _line(node: SyntaxTreeNode) -> int | None:
+    n: SyntaxTreeNode | None = node
+    while n is not None:
+        if n.map:
+            return n.map[0] + 1
+        n = n.parent
+    return None
+
+
+def _plain(node: SyntaxTreeNode) -> str:
+    """The text of a node, formatting dropped (TOC entries, alt text)."""
+    parts = []
+    for n in node.walk():
+        if n.type in ("text", "code_inline"):
+            parts.append(n.content)
+        elif n.type == "softbreak":
+            parts.append(" ")
+    return "".join(parts).strip()
+
+
+def _char_style(w: Writer, strong: bool, em: bool) -> str | None:
+    if strong and em:
+        return w.sid("Strong Emphasis")
+    if strong:
+        return w.sid("Strong")
+    if em:
+        return w.sid("Emphasis")
+    return None
+
+
+# --- block writers: node type -> function ---------------------------------------------
+
+def _heading(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    level = int(node.tag[1])
+    style = st.lang.headings.get(level)
+    if style is None:
+        raise DocxError(f"heading level {level} is deeper than the 3 levels a dossier has", _line(node))
+    content = w.inline(node.children[0], st)
+    mark = node.meta.get("bookmark")
+    if mark:
+        content = ooxml.bookmark(mark[0], mark[1], content)
+    st.pending = None
+    return ooxml.paragraph(style, content)
+
+
+def _paragraph(w: Writer, node: SyntaxTreeNode, st: _State, style: str = "Body Text",
+               num: tuple[int, int] | None = None) -> str:
+    inline = node.children[0]
+    if st.pending in ("caption", "source"):
+        style = "Caption" if st.pending == "caption" else "Source"
+        st.pending = None
+    elif st.pending == "amendments":
+        raise DocxError("directive vu:amendments must be followed by a table", _line(node))
+    if style == "Body Text" and len(inline.children) == 1 and inline.children[0].type == "image":
+        style = "Figure"
+    return ooxml.paragraph(w.sid(style), w.inline(inline, st), num=num)
+
+
+def _list(w: Writer, node: SyntaxTreeNode, st: _State, depth: int = 1) -> str:
+    ordered = node.type == "ordered_list"
+    base = "List Number" if ordered else "List Bullet"
+    style = base if depth == 1 else f"{base} 2"
+    num = None
+    if ordered and depth == 1:
+        num_id = w.restart_numbering()
+        num = (num_id, 0) if num_id is not None else None
+    out = []
+    for item in node.children:
+        first = True
+        for child in item.children:
+            if child.type == "paragraph":
+                out.append(_paragraph(w, child, st, style if first else "List Continue", num if first else None))
+                first = False
+            elif child.type in ("bullet_list", "ordered_list"):
+                out.append(_list(w, child, st, min(depth + 1, 2)))
+            else:
+                out.append(BLOCKS[child.type](w, child, st))
+    return "".join(out)
+
+
+def _quote(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    out = []
+    for child in node.children:
+        if child.type != "paragraph":
+            raise DocxError(f"a quote holds paragraphs only, not {child.type}", _line(child))
+        out.append(_paragraph(w, child, st, "Quote"))
+    return "".join(out)
+
+
+def _table(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    amendments = st.pending == "amendments"
+    st.pending = None
+    rows: list[tuple[bool, list[SyntaxTreeNode]]] = []
+    for section in node.children:  # thead, tbody
+        for tr in section.children:
+            rows.append((section.type == "thead", tr.children))
+    ncols = max(len(cells) for _, cells in rows)
+    align = [str(c.attrs.get("style", "")) for c in rows[0][1]]
+    right = [a.endswith("right") for a in align]
+    widths = _widths(rows, ncols, st.lang.width, equal=amendments)
+    xml_rows = []
+    for head, cells in rows:
+        out = []
+        for i, cell in enumerate(cells):
+            if head:
+                style = w.sid("Table Heading Number" if right[i] else "Table Heading")
+            else:
+                style = w.sid("Table Number" if right[i] else "Table Text")
+            out.append(ooxml.paragraph(style, w.inline(cell.children[0], st) if cell.children else ""))
+        xml_rows.append(out)
+    headers = sum(1 for head, _ in rows if head)
+    return ooxml.table(w.sid("Amendment Table" if amendments else "Annex Table"), widths, xml_rows,
+                       header_rows=headers)
+
+
+def _widths(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int, total: int, *, equal: bool) -> list[int]:
+    """Column widths from the longest word and the typical length of each column,
+    so labels get room and number columns stay narrow."""
+    if equal:
+        return [total // ncols] * ncols
+    weights = []
+    for i in range(ncols):
+        texts = [_plain(cells[i]) for _, cells in rows if i < len(cells)]
+        longest_word = max((len(word) for t in texts for word in t.split()), default=1)
+        typical = sorted(len(t) for t in texts)[len(texts) // 2] if texts else 1
+        weights.append(max(longest_word, min(typical, 40), 4))
+    scale = total / sum(weights)
+    widths = [int(wt * scale) for wt in weights]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _html(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    text = node.content.strip()
+    m = _DIRECTIVE.match(text)
+    if m is None:
+        if _COMMENT.match(text) and not text.startswith("<!-- vu:") and not text.startswith("<!--vu:"):
+            return ""  # a plain comment: invisible on GitHub, invisible in Word
+        raise DocxError(f"HTML {text[:40]!r} has no Word equivalent (directives are <!-- vu:NAME -->)", _line(node))
+    name = m.group(1)
+    if name == "pagebreak":
+        return ooxml.page_break()
+    if name == "toc":
+        return "\x00TOC\x00"  # placed by the document assembler, which knows every heading
+    if name in ("caption", "source", "amendments"):
+        st.pending = name
+        return ""
+    raise DocxError(f"unknown directive vu:{name} (known: toc, caption, source, amendments, pagebreak)",
+                    _line(node))
+
+
+def _rule(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    return ooxml.paragraph(w.sid("Rule"), "")
+
+
+def _code(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    return "".join(ooxml.paragraph(w.sid("Source Code"), ooxml.run(line, None, st.lang.tag))
+                   for line in node.content.rstrip("\n").split("\n"))
+
+
+BLOCKS: dict[str, Callable[[Writer, SyntaxTreeNode, _State], str]] = {
+    "heading": _heading,
+    "paragraph": _paragraph,
+    "bullet_list": _list,
+    "ordered_list": _list,
+    "blockquote": _quote,
+    "table": _table,
+    "html_block": _html,
+    "hr": _rule,
+    "fence": _code,
+    "code_block": _code,
+}
+
+
+# --- whole documents -----------------------------------------------------------------------
+
+def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True) -> Lang:
+    prefix = "Heading" if outline else "Parallel Heading"
+    return Lang(code, LANG_TAGS[code], {n: w.sid(f"{prefix} {n}") for n in (1, 2, 3)}, width, in_outline=outline)
+
+
+def single(markdown: str, meta: "DocxMeta", reference: Path, resource_dir: Path | None) -> bytes:
+    w = Writer(reference, resource_dir)
+    lang = _make_lang(w, meta.lang, TEXT_WIDTH_TWIPS)
+    blocks, notes = w.parse(markdown)
+    w.headings(blocks, lang)
+    st = _State(lang, notes)
+    cover = _cover(w, [meta], lang)
+    body = w.blocks(blocks, st)
+    body = body.replace("\x00TOC\x00", _toc(w, lang, meta.labels["contents"]))
+    return _finish(w, cover + body, meta, [meta])
+
+
+def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", reference: Path,
+             resource_dir: Path | None) -> bytes:
+    """Italian and English side by side, section by section, as EU parallel texts are."""
+    w = Writer(reference, resource_dir)
+    col = TEXT_WIDTH_TWIPS // 2
+    cell_width = col - 2 * 113
+    it = _make_lang(w, "it", cell_width)
+    en = _make_lang(w, "en", cell_width, outline=False)
+    blocks_it, notes_it = w.parse(md_it)
+    blocks_en, notes_en = w.parse(md_en)
+    seg_it, seg_en = _segments(blocks_it), _segments(blocks_en)
+    if len(seg_it) != len(seg_en) or any(a[0] != b[0] for a, b in zip(seg_it, seg_en)):
+        raise DocxError(f"the Italian and English texts are not built alike ({len(seg_it)} and {len(seg_en)} "
+                        "sections): they cannot be set side by side")
+    w.headings(blocks_it, it)
+    w.headings(blocks_en, en)
+    st_it, st_en = _State(it, notes_it), _State(en, notes_en)
+    head_it = w.blocks(seg_it[0][1], st_it)
+    head_en = w.blocks(seg_en[0][1], st_en)
+    toc_here = "\x00TOC\x00" in head_it
+    rows = [[ooxml.paragraph(w.sid("Parallel Language"), ooxml.run("Italiano", None, it.tag)),
+             ooxml.paragraph(w.sid("Parallel Language"), ooxml.run("English", None, en.tag))]]
+    pre_it, pre_en = head_it.replace("\x00TOC\x00", ""), head_en.replace("\x00TOC\x00", "")
+    if pre_it or pre_en:
+        rows.append([_cell(pre_it), _cell(pre_en)])
+    for (_, a), (_, b) in zip(seg_it[1:], seg_en[1:]):
+        rows.append([_cell(w.blocks(a, st_it)), _cell(w.blocks(b, st_en))])
+    grid = ooxml.table(w.sid("Parallel Table"), [col, TEXT_WIDTH_TWIPS - col], rows, header_rows=1)
+    cover = _cover(w, [meta_it, meta_en], it)
+    contents = f'{meta_it.labels["contents"]} / {meta_en.labels["contents"]}'
+    toc = _toc(w, it, contents) if toc_here else ""
+    return _finish(w, cover + toc + grid + ooxml.paragraph(w.sid("Body Text"), ""), meta_it, [meta_it, meta_en])
+
+
+def _segments(blocks: list[SyntaxTreeNode]) -> list[tuple[str, list[SyntaxTreeNode]]]:
+    """Split at every heading of level 1 or 2: (heading level signature, blocks)."""
+    segs: list[tuple[str, list[SyntaxTreeNode]]] = [("", [])]
+    for node in blocks:
+        if node.type == "heading" and node.tag in ("h1", "h2"):
+            segs.append((node.tag, []))
+        segs[-1][1].append(node)
+    return segs
+
+
+def _cell(content: str) -> str:
+    """A table cell must end with a paragraph."""
+    if not content:
+        return "<w:p/>"
+    return content if content.endswith("</w:p>") else content + "<w:p/>"
+
+
+def _toc(w: Writer, lang: Lang, heading: str) -> str:
+    levels = {n: w.sid(f"TOC {n}") for n in (1, 2, 3)}
+    return (ooxml.paragraph(w.sid("TOC Heading"), ooxml.run(heading, None, lang.tag))
+            + ooxml.toc(w.toc, levels, lang.tag, levels=w.toc_levels) + ooxml.page_break())
+
+
+def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
+    """Authors, title, the EU files addressed, date, version, status, contact."""
+    m = metas[0]
+    tags = [LANG_TAGS[x.lang] for x in metas]
+    out = []
+    logos = [a.logo for a in m.authors if a.logo is not None]
+    if logos:
+        runs = []
+        for i, logo in enumerate(logos):
+            rid, img = w.part.get_or_add_image(str(logo))
+            cy = 1000 * ooxml.EMU_PER_TWIP  # 1.76 cm high
+            cx = int(cy * img.px_width / img.px_height)
+            w.shapes += 1
+            name = m.authors[i].name if i < len(m.authors) else "logo"
+            if i:
+                runs.append(ooxml.run("\u2003\u2003", None, lang.tag))
+            runs.append(ooxml.run_xml(ooxml.picture(rid, w.shapes, logo.name, f"Logo: {name}", cx, cy), None,
+                                      lang.tag))
+        out.append(ooxml.paragraph(w.sid("Cover Logos"), "".join(runs)))
+    out.append(ooxml.paragraph(w.sid("Cover Doctype"), _joined([(x.doctype, t) for x, t in zip(metas, tags)])))
+    for x, t in zip(metas, tags):
+        out.append(ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)))
+    for x, t in zip(metas, tags):
+        if x.subtitle:
+            out.append(ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)))
+
+    def label(key: str) -> str:
+        return " / ".join(dict.fromkeys(x.labels[key] for x in metas))
+
+    rows: list[tuple[str, list[tuple[str, str]]]] = []
+    rows.append((label("eu_files"), [(line, t) for x, t in zip(metas, tags) for line in x.eu_files]))
+    rows.append((label("date"), [(" / ".join(dict.fromkeys(x.date_text for x in metas)), lang.tag)]))
+    rows.append((label("version"), [(m.version, lang.tag)]))
+    rows.append((label("status"), [(" / ".join(dict.fromkeys(x.status_text for x in metas)), lang.tag)]))
+    authors = []
+    for i, a in enumerate(m.authors):
+        for x, t in zip(metas, tags):
+            au = x.authors[i]
+            authors.append((au.office if au.name in au.office else f"{au.name} – {au.office}", t))
+        if a.transparency_register:
+            authors.append((f"{label('transparency_register')}: {a.transparency_register}", lang.tag))
+    rows.append((" / ".join(dict.fromkeys(x.labels["authors"] for x in metas)), authors))
+    rows.append((label("contact"), [(line, lang.tag) for line in m.contact_lines]))
+    label_w = 2400
+    cells = []
+    for name, values in rows:
+        if not values:
+            continue
+        cells.append([ooxml.paragraph(w.sid("Cover Label"), ooxml.run(name, None, lang.tag)),
+                      "".join(ooxml.paragraph(w.sid("Cover Text"), ooxml.run(v, None, t)) for v, t in values)])
+    out.append(ooxml.table(w.sid("Cover Table"), [label_w, TEXT_WIDTH_TWIPS - label_w], cells, header_rows=0))
+    out.append(ooxml.page_break())
+    return "".join(out)
+
+
+def _joined(items: list[tuple[str, str]]) -> str:
+    seen: list[tuple[str, str]] = []
+    for text, tag in items:
+        if text not in [s for s, _ in seen]:
+            seen.append((text, tag))
+    return ooxml.run(" / ", None, seen[0][1]).join(ooxml.run(t, None, tag) for t, tag in seen)
+
+
+def _header_footer(w: Writer, metas: list["DocxMeta"]) -> None:
+    m = metas[0]
+    tag = LANG_TAGS[m.lang]
+    section = w.doc.sections[0]
+    section.different_first_page_header_footer = True
+    draft = ooxml.paragraph(w.sid("Draft Marking"), ooxml.run(m.labels["draft_marking"], None, tag)) if m.draft \
+        else ""
+    short = " / ".join(dict.fromkeys(x.short_title for x in metas))
+    version = f"{m.labels['version']} {m.version}"
+    head = ooxml.paragraph(w.sid("Header"), ooxml.run(short, None, tag) + ooxml.run_xml("<w:tab/>", None, tag)
+                           + ooxml.run(version, None, tag))
+    page = (ooxml.run(f"{m.labels['page']} ", None, tag) + ooxml.field("PAGE", "1", tag)
+            + ooxml.run(f" {m.labels['of']} ", None, tag) + ooxml.field("NUMPAGES", "1", tag))
+    foot = ooxml.paragraph(w.sid("Footer"), page)
+    _fill(section.header, draft + head)
+    _fill(section.footer, foot)
+    _fill(section.first_page_header, draft or ooxml.paragraph(w.sid("Header"), ""))
+    _fill(section.first_page_footer, ooxml.paragraph(w.sid("Footer"), ""))
+
+
+def _fill(story: object, xml: str) -> None:
+    story.is_linked_to_previous = False  # type: ignore[attr-defined]
+    el = story._element  # type: ignore[attr-defined]
+    for child in list(el):
+        el.remove(child)
+    for child in parse_xml(f"<w:hdr {ooxml.NSDECLS}>{xml}</w:hdr>"):
+        el.append(child)
+
+
+def _finish(w: Writer, body_xml: str, meta: "DocxMeta", metas: list["DocxMeta"]) -> bytes:
+    body = w.doc.element.body
+    sect = body.sectPr
+    for child in list(body):
+        if child is not sect:
+            body.remove(child)
+    new = parse_xml(f"<w:body {ooxml.NSDECLS}>{body_xml}</w:body>")
+    for i, child in enumerate(list(new)):
+        body.insert(i, child)
+    _header_footer(w, metas)
+    w.notes_part._blob = ooxml.footnotes_part(w.footnotes)
+    _language(w, LANG_TAGS[meta.lang])
+    _properties(w, meta, metas)
+    buf = io.BytesIO()
+    w.doc.save(buf)
+    epoch = int(meta.created.replace(tzinfo=dt.timezone.utc).timestamp())
+    return rezip(buf.getvalue(), epoch)
+
+
+def _language(w: Writer, tag: str) -> None:
+    """The document's default language, for text Word adds later (spell-checking)."""
+    ns = f"{{{ooxml.W_NS}}}"
+    for lang in w.doc.styles.element.iter(f"{ns}lang"):
+        if lang.getparent() is not None and lang.getparent().getparent() is not None \
+                and lang.getparent().getparent().tag == f"{ns}rPrDefault":
+            lang.set(f"{ns}val", tag)
+    settings = w.doc.settings.element
+    tfl = settings.find(f"{ns}themeFontLang")
+    if tfl is not None:
+        tfl.set(f"{ns}val", tag)
+
+
+def _properties(w: Writer, meta: "DocxMeta", metas: list["DocxMeta"]) -> None:
+    from voceunica import __version__
+
+    cp = w.doc.core_properties
+    cp.title = " / ".join(dict.fromkeys(x.title for x in metas))
+    cp.subject = " / ".join(dict.fromkeys(x.doctype for x in metas))
+    cp.author = "; ".join(a.name for a in meta.authors)
+    cp.last_modified_by = "voceunica"
+    cp.keywords = ", ".join(dict.fromkeys(meta.keywords))
+    cp.language = LANG_TAGS[meta.lang]
+    cp.category = meta.doctype
+    cp.comments = f"{meta.labels['version']} {meta.version} – voceunica {__version__}"
+    cp.content_status = meta.status_text
+    cp.identifier = meta.identifier
+    cp.version = meta.version
+    cp.revision = 1
+    cp.created = meta.created
+    cp.modified = meta.created
