@@ -50,7 +50,7 @@ _P = {
     "Normal": (None, None, "", "", "<w:qFormat/>"),
     "Body Text": ("Normal", None, '<w:spacing w:before="0" w:after="140"/>', "", "<w:qFormat/>"),
     "Title": ("Normal", "Subtitle", '<w:spacing w:before="240" w:after="200" w:line="240" w:lineRule="auto"/>',
-              f'<w:b/><w:color w:val="{BLUE}"/><w:sz w:val="52"/>', "<w:qFormat/>"),
+              f'<w:b/><w:color w:val="{BLUE}"/><w:sz w:val="48"/>', "<w:qFormat/>"),
     "Subtitle": ("Normal", "Body Text", '<w:spacing w:before="0" w:after="480"/>',
                  f'<w:color w:val="{GREY}"/><w:sz w:val="30"/>', "<w:qFormat/>"),
     "Heading 1": ("Normal", "Body Text",
@@ -102,7 +102,7 @@ _P = {
               '<w:spacing w:after="40"/><w:ind w:left="284"/>', "", ""),
     "TOC 3": ("Normal", None, f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TEXT_WIDTH_TWIPS}"/></w:tabs>'
               '<w:spacing w:after="20"/><w:ind w:left="567"/>', '<w:sz w:val="18"/>', ""),
-    "Cover Doctype": ("Normal", "Title", '<w:spacing w:before="1800" w:after="120"/>',
+    "Cover Doctype": ("Normal", "Title", '<w:spacing w:before="960" w:after="120"/>',
                       f'<w:caps/><w:color w:val="{GREY}"/><w:spacing w:val="20"/><w:sz w:val="24"/>', ""),
     "Cover Label": ("Normal", None, '<w:spacing w:before="40" w:after="40"/>',
                     f'<w:b/><w:caps/><w:color w:val="{GREY}"/><w:sz w:val="16"/>', ""),

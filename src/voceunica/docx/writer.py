@@ -463,7 +463,11 @@ def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", r
     if pre_it or pre_en:
         rows.append([_cell(pre_it), _cell(pre_en)])
     for (_, a), (_, b) in zip(seg_it[1:], seg_en[1:]):
-        rows.append([_cell(w.blocks(a, st_it)), _cell(w.blocks(b, st_en))])
+        units_a, units_b = _units(a), _units(b)
+        if [_shape(u) for u in units_a] != [_shape(u) for u in units_b]:
+            units_a, units_b = [a], [b]  # built differently: align the section as a whole
+        for ua, ub in zip(units_a, units_b):
+            rows.append([_cell(w.blocks(ua, st_it)), _cell(w.blocks(ub, st_en))])
     grid = ooxml.table(w.sid("Parallel Table"), [col, TEXT_WIDTH_TWIPS - col], rows, header_rows=1)
     cover = _cover(w, [meta_it, meta_en], it)
     contents = f'{meta_it.labels["contents"]} / {meta_en.labels["contents"]}'
@@ -479,6 +483,26 @@ def _segments(blocks: list[SyntaxTreeNode]) -> list[tuple[str, list[SyntaxTreeNo
             segs.append((node.tag, []))
         segs[-1][1].append(node)
     return segs
+
+
+def _units(blocks: list[SyntaxTreeNode]) -> list[list[SyntaxTreeNode]]:
+    """Blocks grouped into what must stay together in one row: a directive with
+    the block it applies to, a heading with the block after it."""
+    units: list[list[SyntaxTreeNode]] = []
+    carry: list[SyntaxTreeNode] = []
+    for node in blocks:
+        carry.append(node)
+        if node.type in ("html_block", "heading"):
+            continue
+        units.append(carry)
+        carry = []
+    if carry:
+        units.append(carry)
+    return units
+
+
+def _shape(unit: list[SyntaxTreeNode]) -> tuple[str, ...]:
+    return tuple(n.type if n.type != "heading" else n.tag for n in unit)
 
 
 def _cell(content: str) -> str:
