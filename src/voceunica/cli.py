@@ -92,11 +92,15 @@ def build(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Parallel workers (default: all cores).",
                                                 min=1)] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even dossiers whose inputs did not change.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also make a PDF of every DOCX (needs LibreOffice).")] = False,
 ) -> None:
     """Build <id>.it.md, <id>.en.md, <id>.it.docx, <id>.en.docx (and <id>.it-en.docx) for each dossier."""
     from voceunica.pipeline import build as run_build
 
-    result = run_build(state.root, dossiers or (), out, jobs=jobs, force=force, progress=progress_printer("build"))
+    result = run_build(state.root, dossiers or (), out, jobs=jobs, force=force, progress=progress_printer("build"),
+                       pdf=pdf)
+    if result.note:
+        typer.echo(f"note: {result.note}", err=True)
     for path in result.files:
         typer.echo(os.path.relpath(path))
     built = len(result.dossiers) - len(result.skipped)

@@ -47,7 +47,6 @@ import datetime as dt
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any, Iterator, Literal, Mapping
 

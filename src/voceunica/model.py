@@ -9,7 +9,6 @@ errors into `Problem`s at the right file:line.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

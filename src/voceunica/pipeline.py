@@ -33,6 +33,7 @@ class BuildResult:
     files: list[Path]
     dossiers: list[str]
     skipped: list[str]  # up to date: inputs unchanged since the last build
+    note: str | None = None  # e.g. why no PDF could be made
 
 
 def check(root: Path, base: str | None = None) -> Project:
@@ -225,7 +226,8 @@ def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int |
 
 
 def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = None, *,
-          jobs: int | None = None, force: bool = False, progress: ProgressFn | None = None) -> BuildResult:
+          jobs: int | None = None, force: bool = False, progress: ProgressFn | None = None,
+          pdf: bool = False) -> BuildResult:
     project = check(root)
     if project.errors:
         raise VoceunicaError(project.problems)
@@ -233,10 +235,17 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     target = out_dir if out_dir is not None else project.root / "build"
     epoch = source_date_epoch()
     cache = {} if force else _load_cache(target)
-    digests = {d: inputs_digest(project, d, epoch) for d in ids}
+    digests = {d: inputs_digest(project, d, epoch) + (":pdf" if pdf else "") for d in ids}
     todo = [d for d in ids if not _up_to_date(target, cache.get(d), digests[d])]
     skipped = [d for d in ids if d not in todo]
     rendered = render_many(project, todo, epoch, jobs, progress)
+    note = None
+    if pdf and rendered:
+        from voceunica.pdf import convert
+
+        for outputs in rendered.values():
+            pdfs, note = convert({n: d for n, d in outputs.items() if n.endswith(".docx") and isinstance(d, bytes)})
+            outputs.update(pdfs)
     files: dict[str, bytes | str] = {}
     for dossier_id, outputs in rendered.items():
         files.update(outputs)
@@ -248,7 +257,7 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     written = write_all(target, files)
     if rendered:
         atomic_write(target / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
-    return BuildResult(written, ids, skipped)
+    return BuildResult(written, ids, skipped, note)
 
 
 def redline(old: Project, new: Project, dossier_id: str, lang: str, out: Path, *, author: str,

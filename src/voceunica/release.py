@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -175,32 +174,17 @@ def deterministic_zip(version: str, files: dict[str, bytes], epoch: int) -> byte
 
 
 def to_pdf(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
-    """PDF of every DOCX through LibreOffice; without it, a note and no PDFs."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        return {}, "LibreOffice (soffice) is not installed: PDFs were not made; the rest of the release was"
-    out: dict[str, bytes] = {}
-    with tempfile.TemporaryDirectory(prefix="voceunica-pdf-") as tmp:
-        work = Path(tmp)
-        for name, data in docx_files.items():
-            (work / name).write_bytes(data)
-        cmd = [soffice, f"-env:UserInstallation=file://{work}/profile", "--headless", "--convert-to", "pdf",
-               "--outdir", str(work / "pdf"), *sorted(str(work / n) for n in docx_files)]
-        done = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
-        for name in docx_files:
-            pdf = work / "pdf" / (Path(name).stem + ".pdf")
-            if not pdf.is_file():
-                raise VoceunicaError(problem(name, 1, 1, "LibreOffice could not convert it to PDF: "
-                                             + done.stderr.decode("utf-8", "replace").strip()[-200:]))
-            out[Path(name).stem + ".pdf"] = pdf.read_bytes()
-    return out, None
+    """PDF of every DOCX through LibreOffice (see `voceunica.pdf`); without it, a note and no PDFs."""
+    from voceunica.pdf import convert
+
+    return convert(docx_files)
 
 
 def changelogs(root: Path, project: object, version: str) -> dict[str, bytes]:
     """CHANGELOG.it.md / CHANGELOG.en.md from the semantic diff since the previous release tag."""
     from voceunica import gitrev
     from voceunica.diff import changelog, diff_projects
-    from voceunica.validate import Project, load_project
+    from voceunica.validate import Project
 
     assert isinstance(project, Project)
     previous = previous_tag(root, version)

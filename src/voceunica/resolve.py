@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from voceunica import fmt
 from voceunica.fingerprint import agreed as position_agreed
-from voceunica.model import LANGS, Annex, Column, Dossier, EUFile, Position, Text
+from voceunica.model import LANGS, Annex, Column, EUFile, Position, Text
 from voceunica.validate import FOOTNOTE_REF, AnnexData, Cell, Project
 
 

@@ -1,0 +1,140 @@
+"""PDF of the Word dossiers through LibreOffice, with a table of contents that has page numbers.
+
+A DOCX carries its table of contents pre-filled with the headings but no page
+numbers: only a layout engine knows them (Word fills them on Update Field).
+LibreOffice prints the TOC as it finds it, so a plain conversion would give
+a contents page without numbers.  Here each document is converted once, the
+page of every heading is read from that PDF (poppler's pdftotext), the
+numbers are written into the TOC entries as PAGEREF fields, and the document
+is converted again.  The DOCX files themselves are left as built.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from voceunica.docx.ooxml import NSDECLS, W_NS, toc_page
+from voceunica.errors import VoceunicaError, problem
+
+_W = f"{{{W_NS}}}"
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
+    """{name.docx: bytes} → {name.pdf: bytes}; without LibreOffice, ({}, why)."""
+    office = soffice()
+    if office is None:
+        return {}, "LibreOffice (soffice) is not installed: PDFs were not made; the rest of the release was"
+    with tempfile.TemporaryDirectory(prefix="voceunica-pdf-") as tmp:
+        work = Path(tmp)
+        first = _run(office, work, "pass1", docx_files)
+        if shutil.which("pdftotext") is None:
+            return first, "poppler (pdftotext) is not installed: the PDFs' tables of contents have no page numbers"
+        numbered = {}
+        for name, data in docx_files.items():
+            pdf_name = Path(name).stem + ".pdf"
+            pages = toc_pages(data, first[pdf_name], work)
+            numbered[name] = with_toc_pages(data, pages) if pages else data
+        changed = {n: d for n, d in numbered.items() if d is not docx_files[n]}
+        second = _run(office, work, "pass2", changed) if changed else {}
+        return {**first, **second}, None
+
+
+def _run(office: str, work: Path, label: str, files: dict[str, bytes]) -> dict[str, bytes]:
+    src = work / label
+    src.mkdir()
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    out = work / f"{label}-pdf"
+    cmd = [office, f"-env:UserInstallation=file://{work}/profile", "--headless", "--convert-to", "pdf",
+           "--outdir", str(out), *sorted(str(src / n) for n in files)]
+    done = subprocess.run(cmd, capture_output=True, timeout=900, check=False)
+    result = {}
+    for name in files:
+        pdf = out / (Path(name).stem + ".pdf")
+        if not pdf.is_file():
+            raise VoceunicaError(problem(name, 1, 1, "LibreOffice could not convert it to PDF: "
+                                         + done.stderr.decode("utf-8", "replace").strip()[-200:]))
+        result[pdf.name] = pdf.read_bytes()
+    return result
+
+
+def _entries(doc: etree._Element) -> list[tuple[str, str]]:
+    """(bookmark, text) of every pre-filled TOC entry, in order."""
+    out = []
+    for p in doc.iter(f"{_W}p"):
+        style = p.find(f"{_W}pPr/{_W}pStyle")
+        if style is None or not style.get(f"{_W}val", "").upper().startswith("TOC") \
+                or style.get(f"{_W}val", "").lower() == "tocheading":
+            continue
+        for link in p.iter(f"{_W}hyperlink"):
+            anchor = link.get(f"{_W}anchor")
+            if anchor:
+                out.append((anchor, "".join(t.text or "" for t in link.iter(f"{_W}t"))))
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip().lower()
+
+
+def toc_pages(docx: bytes, pdf: bytes, work: Path) -> dict[str, int]:
+    """Page of each TOC entry's heading, read from the laid-out PDF."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        doc = etree.fromstring(z.read("word/document.xml"))
+    entries = _entries(doc)
+    if not entries:
+        return {}
+    path = work / "probe.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120,
+                          check=False).stdout.decode("utf-8", "replace")
+    pages = [_norm(p) for p in text.split("\f")]
+    # The contents page lists every entry; the body starts after the page that lists the last one.
+    last = _norm(entries[-1][1])
+    start = next((i + 1 for i, p in enumerate(pages) if last in p), 0)
+    found: dict[str, int] = {}
+    at = start
+    for mark, title in entries:
+        words = _norm(title).split()
+        # A heading set in a narrow column (parallel layout) wraps, and the text
+        # of the other column may come between its lines: fall back to its start.
+        for needle in dict.fromkeys((" ".join(words), " ".join(words[:4]))):
+            page = next((i for i in range(at, len(pages)) if needle and needle in pages[i]), None)
+            if page is not None:
+                found[mark] = page + 1
+                at = page
+                break
+    return found
+
+
+def with_toc_pages(docx: bytes, pages: dict[str, int]) -> bytes:
+    """The DOCX with each TOC entry followed by a tab and its page number (a PAGEREF field)."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        infos = z.infolist()
+        parts = {i.filename: z.read(i.filename) for i in infos}
+    doc = etree.fromstring(parts["word/document.xml"])
+    for link in doc.iter(f"{_W}hyperlink"):
+        mark = link.get(f"{_W}anchor")
+        if mark in pages:
+            lang = link.find(f".//{_W}lang")
+            tag = lang.get(f"{_W}val") if lang is not None else None
+            for el in etree.fromstring(f"<w:x {NSDECLS}>{toc_page(mark, pages[mark], tag)}</w:x>"):
+                link.append(el)
+    parts["word/document.xml"] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in infos:
+            out.writestr(info, parts[info.filename])
+    return buf.getvalue()
