@@ -16,7 +16,6 @@ import json
 import re
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,21 +155,10 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
 
 
 def deterministic_zip(version: str, files: dict[str, bytes], epoch: int) -> bytes:
-    """Sorted entries, fixed timestamps and permissions: same files, same zip."""
-    import datetime as dt
-    import io
+    """Sorted entries under VERSION/, fixed timestamps and permissions: same files, same zip."""
+    from voceunica.docx.package import deterministic_zip as zip_entries
 
-    when = dt.datetime.fromtimestamp(max(epoch, 315532800), tz=dt.timezone.utc)
-    stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(f"{version}/{name}", date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            z.writestr(info, files[name], compresslevel=6)
-    return buf.getvalue()
+    return zip_entries([(f"{version}/{name}", data) for name, data in files.items()], epoch)
 
 
 def to_pdf(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
