@@ -1,0 +1,1044 @@
+"""DOCX writer: the Word files are read back — with python-docx, with zipfile and
+lxml for the raw parts, with pandoc as an independent reader and, once, with
+LibreOffice — and checked against the Markdown they were written from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from lxml import etree
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
+from voceunica.docx import DocxError, markdown_to_docx, parallel_docx
+from voceunica.pipeline import docx_meta, render_dossier
+from voceunica.render import split_front_matter
+from voceunica.resolve import resolve
+from voceunica.validate import Project, load_project
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_R = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+NS = {
+    "w": W,
+    "r": R,
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "pic": "http://schemas.openxmlformats.org/drawingml/2006/picture",
+    "rel": PKG_R,
+    "ct": CT,
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+RT_FOOTNOTES = f"{R}/footnotes"
+CT_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+TAGS = {"it": "it-IT", "en": "en-GB"}
+SAMPLE_IDS = ("steel-2026", "microelectronics-2026", "joint-agenda-2026")
+
+
+def w(name: str) -> str:
+    return f"{{{W}}}{name}"
+
+
+# --- reading a package back ------------------------------------------------------------
+
+class Package:
+    """A .docx read back: its parts, parsed on demand."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            self.infos = z.infolist()
+            self.raw = {i.filename: z.read(i.filename) for i in self.infos}
+        self._xml: dict[str, etree._Element] = {}
+
+    def xml(self, name: str) -> etree._Element:
+        if name not in self._xml:
+            self._xml[name] = etree.fromstring(self.raw[name])
+        return self._xml[name]
+
+    @property
+    def doc(self) -> etree._Element:
+        return self.xml("word/document.xml")
+
+    @property
+    def body(self) -> etree._Element:
+        return self.doc.find("w:body", NS)
+
+    def rels(self, part: str) -> dict[str, etree._Element]:
+        folder, name = part.rsplit("/", 1)
+        if f"{folder}/_rels/{name}.rels" not in self.raw:
+            return {}
+        rels = self.xml(f"{folder}/_rels/{name}.rels")
+        return {r.get("Id"): r for r in rels.findall("rel:Relationship", NS)}
+
+    def target(self, part: str, rid: str) -> str:
+        """The part name a relationship of `part` points to."""
+        folder = part.rsplit("/", 1)[0]
+        return f"{folder}/{self.rels(part)[rid].get('Target')}"
+
+    def style_ids(self, kind: str | None = None) -> set[str]:
+        styles = self.xml("word/styles.xml").findall("w:style", NS)
+        return {s.get(w("styleId")) for s in styles if kind is None or s.get(w("type")) == kind}
+
+
+def text(el: etree._Element) -> str:
+    return "".join(t.text or "" for t in el.iter(w("t")))
+
+
+def pstyle(p: etree._Element) -> str | None:
+    st = p.find("w:pPr/w:pStyle", NS)
+    return st.get(w("val")) if st is not None else None
+
+
+def paragraphs(root: etree._Element, *styles: str) -> list[etree._Element]:
+    return [p for p in root.iter(w("p")) if not styles or pstyle(p) in styles]
+
+
+def tables(root: etree._Element, style: str) -> list[etree._Element]:
+    return [t for t in root.iter(w("tbl")) if t.find("w:tblPr/w:tblStyle", NS).get(w("val")) == style]
+
+
+def rows(tbl: etree._Element) -> list[etree._Element]:
+    return tbl.findall("w:tr", NS)  # direct rows only, not those of nested tables
+
+
+def cells(tr: etree._Element) -> list[etree._Element]:
+    return tr.findall("w:tc", NS)
+
+
+def lang_of(r: etree._Element) -> str | None:
+    lang = r.find("w:rPr/w:lang", NS)
+    return lang.get(w("val")) if lang is not None else None
+
+
+def runs_with_content(root: etree._Element) -> Iterator[etree._Element]:
+    """Runs that hold something a reader sees or a field code — not a bare page
+    break or the footnote separator lines."""
+    bare = {w("rPr"), w("br"), w("separator"), w("continuationSeparator")}
+    for r in root.iter(w("r")):
+        if any(child.tag not in bare for child in r):
+            yield r
+
+
+# --- reading the Markdown ------------------------------------------------------------------
+
+def md_parser() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table").use(footnote_plugin)
+
+
+def md_body(files: dict[str, bytes | str], name: str) -> str:
+    md = files[name]
+    assert isinstance(md, str)
+    return split_front_matter(md)[1]
+
+
+def md_headings(body: str, max_level: int = 3) -> list[tuple[int, str]]:
+    toks = md_parser().parse(body)
+    out = []
+    for i, t in enumerate(toks):
+        if t.type == "heading_open" and int(t.tag[1]) <= max_level:
+            inline = toks[i + 1]
+            plain = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+            out.append((int(t.tag[1]), plain.strip()))
+    return out
+
+
+def md_footnote_refs(body: str) -> int:
+    return sum(1 for t in md_parser().parse(body) if t.type == "inline"
+               for c in t.children or [] if c.type == "footnote_ref")
+
+
+def docx_headings(root: etree._Element, prefix: str = "Heading") -> list[tuple[int, str]]:
+    out = []
+    for p in root.iter(w("p")):
+        m = re.fullmatch(rf"{prefix}([1-9])", pstyle(p) or "")
+        if m:
+            out.append((int(m.group(1)), text(p)))
+    return out
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+def _copy_mini(dest: Path) -> Path:
+    shutil.copytree(FIXTURES / "mini", dest)
+    shutil.copytree(REPO / "templates", dest / "templates")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def no_epoch() -> Iterator[None]:
+    """Outputs are stamped with SOURCE_DATE_EPOCH when it is set (a CI may set
+    it); these tests check the default, the dossier's own date."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SOURCE_DATE_EPOCH", raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def sample_project() -> Project:
+    project = load_project(REPO)  # read only: nothing here writes to the project
+    assert project.errors == []
+    return project
+
+
+@pytest.fixture(scope="module")
+def sample_files(sample_project: Project, no_epoch: None) -> dict[str, dict[str, bytes | str]]:
+    return {d: render_dossier(sample_project, d) for d in SAMPLE_IDS}
+
+
+@pytest.fixture(scope="module")
+def mini_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    project = load_project(_copy_mini(tmp_path_factory.mktemp("docx") / "mini"))
+    assert project.errors == []
+    return project
+
+
+@pytest.fixture(scope="module")
+def mini_files(mini_project: Project, no_epoch: None) -> dict[str, bytes | str]:
+    return render_dossier(mini_project, "mini")
+
+
+def pkg(files: dict[str, bytes | str], name: str) -> Package:
+    data = files[name]
+    assert isinstance(data, bytes)
+    return Package(data)
+
+
+def all_single(sample_files: dict[str, dict[str, bytes | str]]) -> Iterator[tuple[str, str, Package]]:
+    for d in SAMPLE_IDS:
+        for lang in ("it", "en"):
+            yield d, lang, pkg(sample_files[d], f"{d}.{lang}.docx")
+
+
+# --- 1. styles ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layout", ["it", "en", "it-en"])
+def test_every_style_used_is_defined_in_the_styles_part(sample_files: Any, layout: str) -> None:
+    for d in SAMPLE_IDS:
+        p = pkg(sample_files[d], f"{d}.{layout}.docx")
+        para, char, table = p.style_ids("paragraph"), p.style_ids("character"), p.style_ids("table")
+        stories = ["word/document.xml", "word/footnotes.xml"] + [n for n in p.raw if re.fullmatch(
+            r"word/(header|footer)\d+\.xml", n)]
+        for part in stories:
+            root = p.xml(part)
+            used_p = {e.get(w("val")) for e in root.iter(w("pStyle"))}
+            used_r = {e.get(w("val")) for e in root.iter(w("rStyle"))}
+            used_t = {e.get(w("val")) for e in root.iter(w("tblStyle"))}
+            assert used_p <= para, (d, part, used_p - para)
+            assert used_r <= char, (d, part, used_r - char)
+            assert used_t <= table, (d, part, used_t - table)
+        # the writer really uses the styles, not just Normal
+        used = {e.get(w("val")) for e in p.doc.iter(w("pStyle"))}
+        assert {"Title", "Heading1", "Heading2", "BodyText", "TOC1", "Caption", "Source"} <= used
+
+
+def test_no_direct_formatting_only_named_styles_and_language(sample_files: Any) -> None:
+    for d in SAMPLE_IDS:
+        for layout in ("it", "en", "it-en"):
+            p = pkg(sample_files[d], f"{d}.{layout}.docx")
+            for part in ("word/document.xml", "word/footnotes.xml"):
+                for rpr in p.xml(part).iter(w("rPr")):
+                    if rpr.getparent().tag != w("r"):
+                        continue
+                    assert {c.tag for c in rpr} <= {w("rStyle"), w("lang")}, (d, layout, part,
+                                                                              etree.tostring(rpr))
+                # no direct paragraph formatting either: style, list number, nothing else
+                for ppr in p.xml(part).iter(w("pPr")):
+                    if ppr.getparent().getparent().get(w("type")) in ("separator", "continuationSeparator"):
+                        continue  # Word's own separator lines
+                    assert {c.tag for c in ppr} <= {w("pStyle"), w("numPr")}, etree.tostring(ppr)
+
+
+def test_bold_italic_and_code_are_character_styles(mini_files: Any, sample_files: Any) -> None:
+    def styled(root: etree._Element, style: str) -> list[str]:
+        return [text(r) for r in root.iter(w("r")) if r.find(f"w:rPr/w:rStyle[@w:val='{style}']", NS) is not None]
+
+    p = pkg(mini_files, "mini.it.docx")
+    assert "nuovo" in styled(p.doc, "Strong")  # "Testo **nuovo**." in the amendment
+    assert "Motivazione." in styled(p.doc, "Strong")
+    joint = pkg(sample_files["joint-agenda-2026"], "joint-agenda-2026.it.docx")
+    assert "packaging" in styled(joint.doc, "Emphasis")  # il *packaging* avanzato
+    assert "sbs_r_nuts2021" in styled(joint.doc, "VerbatimChar")  # `sbs_r_nuts2021`, in an annex
+    assert "sbs_r_nuts2021" in styled(joint.xml("word/footnotes.xml"), "VerbatimChar")  # and in a note
+    # Markdown punctuation never reaches Word
+    assert "**" not in text(p.doc) and "`" not in text(joint.doc)
+
+
+def test_headings_use_heading_styles_in_markdown_order(sample_files: Any) -> None:
+    for d, lang, p in all_single(sample_files):
+        expected = md_headings(md_body(sample_files[d], f"{d}.{lang}.md"))
+        assert expected and docx_headings(p.doc) == expected, (d, lang)
+
+
+def test_cover_has_a_title_paragraph_with_the_dossier_title(sample_files: Any, sample_project: Project) -> None:
+    for d, lang, p in all_single(sample_files):
+        expected = resolve(sample_project, d, lang).title
+        titles = [text(x) for x in paragraphs(p.body, "Title")]
+        assert titles == [expected], (d, lang)
+        # the title is on the cover: before the contents and the first heading
+        first = paragraphs(p.body)
+        kinds = [pstyle(x) for x in first]
+        assert kinds.index("Title") < kinds.index("TOCHeading") < kinds.index("Heading1")
+
+
+# --- 2. document properties -------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_core_properties_come_from_the_dossier_not_the_clock(sample_files: Any, sample_project: Project,
+                                                              lang: str) -> None:
+    for d in SAMPLE_IDS:
+        dossier = sample_project.dossiers[d]
+        p = pkg(sample_files[d], f"{d}.{lang}.docx")
+        core = docx.Document(io.BytesIO(p.data)).core_properties
+        rd = resolve(sample_project, d, lang)
+        assert core.title == rd.title
+        assert core.language == TAGS[lang]
+        day = dt.datetime(dossier.date.year, dossier.date.month, dossier.date.day)
+        day = day.replace(tzinfo=dt.UTC)
+        assert core.created == day and core.modified == day
+        assert core.author == "; ".join(name for name, _, _ in rd.authors)
+        assert ("Lombardia" if lang == "it" else "Lombardy") in core.author and "Veneto" in core.author
+        assert core.version == dossier.version
+        # the raw XML says the same, in W3CDTF
+        raw = p.xml("docProps/core.xml")
+        assert raw.findtext("dcterms:created", namespaces=NS) == f"{dossier.date.isoformat()}T00:00:00Z"
+        assert raw.findtext("dc:language", namespaces=NS) == TAGS[lang]
+
+
+def test_parallel_properties_name_both_titles(sample_files: Any, sample_project: Project) -> None:
+    p = pkg(sample_files["steel-2026"], "steel-2026.it-en.docx")
+    core = docx.Document(io.BytesIO(p.data)).core_properties
+    it, en = (resolve(sample_project, "steel-2026", x).title for x in ("it", "en"))
+    assert core.title == f"{it} / {en}"
+
+
+def test_source_date_epoch_overrides_the_dossier_date(mini_project: Project, monkeypatch: pytest.MonkeyPatch
+                                                     ) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1772150400")  # 2026-02-27T00:00:00Z
+    p = pkg(render_dossier(mini_project, "mini"), "mini.it.docx")
+    assert p.xml("docProps/core.xml").findtext("dcterms:modified", namespaces=NS) == "2026-02-27T00:00:00Z"
+    assert {i.date_time for i in p.infos} == {(2026, 2, 27, 0, 0, 0)}
+
+
+def test_an_epoch_overrides_the_dossier_date(mini_project: Project, no_epoch: None) -> None:
+    epoch = 1767225600  # 2026-01-01T00:00:00Z
+    p = pkg(render_dossier(mini_project, "mini", epoch), "mini.en.docx")
+    assert docx.Document(io.BytesIO(p.data)).core_properties.created == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert {i.date_time for i in p.infos} == {(2026, 1, 1, 0, 0, 0)}
+
+
+# --- 3. footnotes ---------------------------------------------------------------------------------
+
+def test_footnotes_part_is_related_and_typed(sample_files: Any) -> None:
+    for d in SAMPLE_IDS:
+        for layout in ("it", "en", "it-en"):
+            p = pkg(sample_files[d], f"{d}.{layout}.docx")
+            rels = [r for r in p.rels("word/document.xml").values() if r.get("Type") == RT_FOOTNOTES]
+            assert len(rels) == 1 and rels[0].get("Target") == "footnotes.xml"
+            assert "word/footnotes.xml" in p.raw
+            overrides = {o.get("PartName"): o.get("ContentType")
+                         for o in p.xml("[Content_Types].xml").findall("ct:Override", NS)}
+            assert overrides["/word/footnotes.xml"] == CT_FOOTNOTES
+            # the separators settings.xml refers to exist
+            notes = p.xml("word/footnotes.xml")
+            types = {n.get(w("id")): n.get(w("type")) for n in notes.findall("w:footnote", NS)}
+            assert types["-1"] == "separator" and types["0"] == "continuationSeparator"
+
+
+def test_every_footnote_reference_has_a_non_empty_note(sample_files: Any) -> None:
+    for d, lang, p in all_single(sample_files):
+        refs = [r.get(w("id")) for r in p.doc.iter(w("footnoteReference"))]
+        notes = {n.get(w("id")): n for n in p.xml("word/footnotes.xml").findall("w:footnote", NS)
+                 if n.get(w("type")) is None}
+        assert len(refs) == len(set(refs)), "a footnote id is used twice"
+        assert set(refs) == set(notes), (d, lang)
+        for fid in refs:
+            note = notes[fid]
+            assert text(note).strip("\u00a0 "), (d, lang, fid)
+            assert note.find(".//w:footnoteRef", NS) is not None
+            assert {pstyle(x) for x in note.iter(w("p"))} == {"FootnoteText"}
+        # one Word footnote per Markdown reference, repeated labels included
+        body = md_body(sample_files[d], f"{d}.{lang}.md")
+        assert len(refs) == md_footnote_refs(body) > 0, (d, lang)
+
+
+def test_footnote_texts_follow_the_references_in_order(mini_files: Any) -> None:
+    p = pkg(mini_files, "mini.it.docx")
+    notes = {n.get(w("id")): text(n) for n in p.xml("word/footnotes.xml").findall("w:footnote", NS)}
+    order = [notes[r.get(w("id"))] for r in p.doc.iter(w("footnoteReference"))]
+    assert len(order) == 3  # the CBAM note is cited twice (key message, summary), the other once
+    assert "32023R0956" in order[0] and order[0] == order[1]
+    assert order[2].strip("\u00a0 ") == "Nota di prova."
+
+
+def test_footnote_links_resolve_to_eur_lex(sample_files: Any) -> None:
+    p = pkg(sample_files["steel-2026"], "steel-2026.en.docx")
+    notes = p.xml("word/footnotes.xml")
+    links = notes.findall(".//w:hyperlink", NS)
+    assert links
+    rels = p.rels("word/footnotes.xml")
+    targets = set()
+    for link in links:
+        rel = rels[link.get(f"{{{R}}}id")]
+        assert rel.get("TargetMode") == "External"
+        targets.add(rel.get("Target"))
+        assert rel.get("Target").endswith(text(link)), "the link text is the CELEX number it points to"
+    assert "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32023R0956" in targets
+
+
+# --- 4. table of contents ------------------------------------------------------------------------
+
+def _toc_span(body: etree._Element) -> tuple[list[etree._Element], int, int]:
+    """Every element of the body in document order, and where the TOC field begins and ends."""
+    order = list(body.iter())
+    begin = end = None
+    depth = 0
+    for i, el in enumerate(order):
+        if el.tag == w("instrText") and (el.text or "").strip().startswith("TOC \\o"):
+            # the begin fldChar is in the run before
+            begin = max(j for j in range(i) if order[j].tag == w("fldChar")
+                        and order[j].get(w("fldCharType")) == "begin")
+            depth = 0
+            for k in range(begin, len(order)):
+                kind = order[k].get(w("fldCharType")) if order[k].tag == w("fldChar") else None
+                depth += {"begin": 1, "end": -1}.get(kind or "", 0)
+                if kind == "end" and depth == 0:
+                    end = k
+                    break
+            break
+    assert begin is not None and end is not None, "no complete TOC field"
+    return order, begin, end
+
+
+@pytest.mark.parametrize("layout", ["it", "en", "it-en"])
+def test_toc_field_is_prefilled_with_linked_headings(sample_files: Any, layout: str) -> None:
+    for d in SAMPLE_IDS:
+        p = pkg(sample_files[d], f"{d}.{layout}.docx")
+        order, begin, end = _toc_span(p.body)
+        instr = next(el.text for el in order if el.tag == w("instrText") and "TOC" in el.text)
+        assert '\\o "1-2"' in instr and "\\h" in instr
+        entries = paragraphs(p.body, "TOC1", "TOC2", "TOC3")
+        assert entries
+        index = {id(el): i for i, el in enumerate(order)}
+        links = [index[id(h)] for e in entries for h in e.iter(w("hyperlink"))]
+        assert len(links) == len(entries)
+        # begin … separate … (the entries) … end, around all of them: the field's current result
+        assert begin < min(links) and max(links) < end
+        separate = [i for i in range(begin, min(links)) if order[i].tag == w("fldChar")
+                    and order[i].get(w("fldCharType")) == "separate"]
+        assert len(separate) == 1
+        assert len(entries) > 1 and index[id(entries[0])] < begin < index[id(entries[1])]
+        assert index[id(entries[-1])] < end
+        assert all(begin < index[id(x)] < end for x in order if x.tag == w("hyperlink")
+                   and x.get(w("anchor"), "").startswith("_Toc"))
+        outline = [(lvl, t) for lvl, t in docx_headings(p.doc) if lvl <= 2]
+        assert [(int(pstyle(e)[-1]), text(e)) for e in entries] == outline, (d, layout)
+        # each entry links to the bookmark around its heading
+        marks = {b.get(w("name")): b for b in p.body.iter(w("bookmarkStart"))}
+        for e in entries:
+            (link,) = e.findall("w:hyperlink", NS)
+            anchor = link.get(w("anchor"))
+            assert anchor in marks, (d, anchor)
+            heading = marks[anchor].getparent()
+            assert pstyle(heading) in ("Heading1", "Heading2") and text(heading) == text(e)
+
+
+def test_toc_matches_the_markdown_outline(sample_files: Any) -> None:
+    for d, lang, p in all_single(sample_files):
+        entries = [text(e) for e in paragraphs(p.body, "TOC1", "TOC2")]
+        expected = [t for lvl, t in md_headings(md_body(sample_files[d], f"{d}.{lang}.md"), 2)]
+        assert entries == expected
+
+
+def test_bookmarks_are_unique_and_closed(sample_files: Any) -> None:
+    for d in SAMPLE_IDS:
+        for layout in ("it", "en", "it-en"):
+            body = pkg(sample_files[d], f"{d}.{layout}.docx").body
+            starts = [(b.get(w("id")), b.get(w("name"))) for b in body.iter(w("bookmarkStart"))]
+            ends = [b.get(w("id")) for b in body.iter(w("bookmarkEnd"))]
+            assert len({i for i, _ in starts}) == len(starts) == len({n for _, n in starts})
+            assert sorted(ends) == sorted(i for i, _ in starts)
+
+
+# --- 5. header and footer ----------------------------------------------------------------------
+
+def _header_footer(p: Package, kind: str, which: str) -> etree._Element:
+    ref = p.body.find(f"w:sectPr/w:{kind}Reference[@w:type='{which}']", NS)
+    assert ref is not None, f"no {which} {kind}"
+    return p.xml(p.target("word/document.xml", ref.get(f"{{{R}}}id")))
+
+
+def _fields(root: etree._Element) -> list[str]:
+    instr = [(el.text or "").split()[0] for el in root.iter(w("instrText")) if (el.text or "").strip()]
+    simple = [el.get(w("instr")).split()[0] for el in root.iter(w("fldSimple"))]
+    return instr + simple
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_running_header_and_page_footer(sample_files: Any, sample_project: Project, lang: str) -> None:
+    for d in SAMPLE_IDS:
+        p = pkg(sample_files[d], f"{d}.{lang}.docx")
+        rd = resolve(sample_project, d, lang)
+        head = text(_header_footer(p, "header", "default"))
+        assert rd.short_title in head and rd.version in head
+        assert head.endswith(f"{rd.labels['version']} {rd.version}")
+        foot = _header_footer(p, "footer", "default")
+        assert _fields(foot) == ["PAGE", "NUMPAGES"]
+        assert text(foot).startswith(rd.labels["page"])
+        # the cover has its own, empty, header and footer
+        assert p.body.find("w:sectPr/w:titlePg", NS) is not None
+        assert text(_header_footer(p, "header", "first")) == ""
+        assert _fields(_header_footer(p, "footer", "first")) == []
+
+
+def test_parallel_header_names_both_short_titles(sample_files: Any, sample_project: Project) -> None:
+    p = pkg(sample_files["steel-2026"], "steel-2026.it-en.docx")
+    it, en = (resolve(sample_project, "steel-2026", x).short_title for x in ("it", "en"))
+    assert text(_header_footer(p, "header", "default")).startswith(f"{it} / {en}")
+
+
+# --- 6. language ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_every_run_is_tagged_with_the_document_language(sample_files: Any, lang: str) -> None:
+    for d in SAMPLE_IDS:
+        p = pkg(sample_files[d], f"{d}.{lang}.docx")
+        for part in ("word/document.xml", "word/footnotes.xml"):
+            assert {lang_of(r) for r in runs_with_content(p.xml(part))} == {TAGS[lang]}, (d, part)
+        for part in [n for n in p.raw if re.fullmatch(r"word/(header|footer)\d+\.xml", n)]:
+            assert {lang_of(r) for r in runs_with_content(p.xml(part))} <= {TAGS[lang]}, (d, part)
+        # and the default, for text typed in Word later, is the same language
+        default = p.xml("word/styles.xml").find("w:docDefaults/w:rPrDefault/w:rPr/w:lang", NS)
+        assert default.get(w("val")) == TAGS[lang]
+        assert p.xml("word/settings.xml").find("w:themeFontLang", NS).get(w("val")) == TAGS[lang]
+
+
+def test_runs_without_a_language_hold_only_a_page_break(sample_files: Any) -> None:
+    """What `runs_with_content` leaves out really is empty of text."""
+    for d, lang, p in all_single(sample_files):
+        for r in p.doc.iter(w("r")):
+            if lang_of(r) is None:
+                assert [c.tag for c in r if c.tag != w("rPr")] == [w("br")]
+                assert r.find("w:br", NS).get(w("type")) == "page"
+
+
+def test_parallel_columns_are_tagged_italian_and_english(sample_files: Any) -> None:
+    for d in SAMPLE_IDS:
+        p = pkg(sample_files[d], f"{d}.it-en.docx")
+        (grid,) = tables(p.body, "ParallelTable")
+        notes = {n.get(w("id")): n for n in p.xml("word/footnotes.xml").findall("w:footnote", NS)}
+        for tr in rows(grid):
+            left, right = cells(tr)
+            for cell, tag in ((left, "it-IT"), (right, "en-GB")):
+                assert {lang_of(r) for r in runs_with_content(cell)} <= {tag}, (d, tag)
+                # a note cited in a column is written in that column's language
+                for ref in cell.iter(w("footnoteReference")):
+                    assert {lang_of(r) for r in runs_with_content(notes[ref.get(w("id"))])} == {tag}
+        assert sum(1 for _ in runs_with_content(grid)) > 100
+        refs = [r.get(w("id")) for r in p.doc.iter(w("footnoteReference"))]
+        assert len(refs) == len(set(refs)) == len(notes) - 2  # both separators besides
+        assert len(refs) == sum(md_footnote_refs(md_body(sample_files[d], f"{d}.{x}.md")) for x in ("it", "en"))
+
+
+# --- 7. images ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_every_picture_has_alt_text_in_the_document_language(sample_files: Any, lang: str) -> None:
+    for d, doc_lang, p in all_single(sample_files):
+        if doc_lang != lang:
+            continue
+        md = md_body(sample_files[d], f"{d}.{lang}.md")
+        alts = re.findall(r"!\[([^\]]*)\]\(", md)
+        pics = list(p.doc.iter(f"{{{NS['wp']}}}docPr"))
+        assert [x.get("descr") for x in pics] == alts and alts, d
+        ids = [x.get("id") for x in pics]
+        assert len(set(ids)) == len(ids), "shape ids must be unique"
+        for x in pics:
+            assert x.get("descr").startswith(("Grafico a barre", "Grafico a linee") if lang == "it"
+                                             else ("Bar chart", "Line chart")), x.get("descr")
+
+
+def test_the_chart_in_each_language_is_the_one_embedded(mini_files: Any) -> None:
+    for lang in ("it", "en"):
+        p = pkg(mini_files, f"mini.{lang}.docx")
+        (blip,) = p.doc.iter(f"{{{NS['a']}}}blip")
+        part = p.target("word/document.xml", blip.get(f"{{{R}}}embed"))
+        assert p.raw[part] == mini_files[f"mini.exports.{lang}.png"]
+        (pic,) = p.doc.iter(f"{{{NS['wp']}}}docPr")
+        assert pic.get("descr").startswith("Grafico a barre" if lang == "it" else "Bar chart")
+        # the picture fits the text width (A4, 2.5 cm margins = 9071 twips)
+        extent = next(p.doc.iter(f"{{{NS['wp']}}}extent"))
+        assert 0 < int(extent.get("cx")) <= 9071 * 635 and int(extent.get("cy")) > 0
+
+
+def test_parallel_pictures_have_alt_text_in_their_column_language(sample_files: Any) -> None:
+    p = pkg(sample_files["joint-agenda-2026"], "joint-agenda-2026.it-en.docx")
+    (grid,) = tables(p.body, "ParallelTable")
+    seen = {"it": 0, "en": 0}
+    for tr in rows(grid):
+        left, right = cells(tr)
+        for cell, lang in ((left, "it"), (right, "en")):
+            for pic in cell.iter(f"{{{NS['wp']}}}docPr"):
+                seen[lang] += 1
+                assert pic.get("descr").startswith(("Grafico",) if lang == "it" else ("Bar chart", "Line chart"))
+    assert seen == {"it": 2, "en": 2}
+    ids = [x.get("id") for x in p.doc.iter(f"{{{NS['wp']}}}docPr")]
+    assert len(set(ids)) == len(ids)
+    # each picture fits its column (half the text width less the cell margins) and keeps its proportions
+    column = (9071 // 2 - 2 * 113) * 635
+    for inline in p.doc.iter(f"{{{NS['wp']}}}inline"):
+        extent = inline.find("wp:extent", NS)
+        cx, cy = int(extent.get("cx")), int(extent.get("cy"))
+        blip = inline.find(".//a:blip", NS)
+        width, height = _png_size(p.raw[p.target("word/document.xml", blip.get(f"{{{R}}}embed"))])
+        assert 0 < cx <= column
+        assert abs(cy / cx - height / width) < 0.01
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_every_relationship_id_resolves(sample_files: Any) -> None:
+    """r:id and r:embed in every story point to a relationship of that same part
+    (a footnote's link must be related from footnotes.xml, not from document.xml)."""
+    attrs = (f"{{{R}}}id", f"{{{R}}}embed")
+    for d in SAMPLE_IDS:
+        for layout in ("it", "en", "it-en"):
+            p = pkg(sample_files[d], f"{d}.{layout}.docx")
+            for part in [n for n in p.raw if re.fullmatch(r"word/[a-z]+\d*\.xml", n)]:
+                used = {el.get(a) for el in p.xml(part).iter() for a in attrs if el.get(a)}
+                if not used:
+                    continue
+                rels = p.rels(part)
+                assert used <= set(rels), (d, layout, part, used - set(rels))
+                for rid in used:
+                    if rels[rid].get("TargetMode") != "External":
+                        assert p.target(part, rid) in p.raw, (d, part, rid)
+
+
+# --- 8. tables -------------------------------------------------------------------------------------
+
+NUMBER = re.compile(r"[\d\s\u00a0.,%]+|n\.d\.|n/a")
+
+
+def test_annex_tables_repeat_their_header_and_right_align_numbers(sample_files: Any) -> None:
+    for d, lang, p in all_single(sample_files):
+        annexes = tables(p.body, "AnnexTable")
+        assert len(annexes) == len(sample_files[d][f"{d}.{lang}.md"].split("<!-- vu:source -->")) - 1
+        for tbl in annexes:
+            head, *body = rows(tbl)
+            assert head.find("w:trPr/w:tblHeader", NS) is not None
+            assert all(r.find("w:trPr/w:tblHeader", NS) is None for r in body)
+            assert {pstyle(x) for c in cells(head) for x in c.iter(w("p"))} <= {"TableHeading",
+                                                                               "TableHeadingNumber"}
+            for tr in body:
+                for tc in cells(tr):
+                    (para,) = tc.findall("w:p", NS)
+                    if NUMBER.fullmatch(text(para)):
+                        assert pstyle(para) == "TableNumber", (d, lang, text(para))
+            # column widths fill the text width
+            grid = [int(g.get(w("w"))) for g in tbl.iter(w("gridCol"))]
+            assert sum(grid) == 9071 and len(grid) == len(cells(head))
+
+
+def test_text_columns_stay_left_aligned(sample_files: Any) -> None:
+    p = pkg(sample_files["joint-agenda-2026"], "joint-agenda-2026.it.docx")
+    firms = next(t for t in tables(p.body, "AnnexTable") if "Imprese con dipendenti" in text(rows(t)[0]))
+    head, *body = rows(firms)
+    assert [pstyle(c.find("w:p", NS)) for c in cells(head)] == ["TableHeading", "TableHeadingNumber",
+                                                                 "TableHeadingNumber"]
+    assert [pstyle(c.find("w:p", NS)) for c in cells(body[0])] == ["TableText", "TableNumber", "TableNumber"]
+    assert [text(c) for c in cells(body[0])] == ["Lombardia", "2023", "284 196"]
+
+
+@pytest.mark.parametrize("lang,labels", [("it", ["Testo della Commissione", "Emendamento"]),
+                                         ("en", ["Text proposed by the Commission", "Amendment"])])
+def test_amendment_tables(sample_files: Any, mini_files: Any, lang: str, labels: list[str]) -> None:
+    found = 0
+    for files, d in [(mini_files, "mini")] + [(sample_files[x], x) for x in SAMPLE_IDS]:
+        p = pkg(files, f"{d}.{lang}.docx")
+        amendments = tables(p.body, "AmendmentTable")
+        assert len(amendments) == files[f"{d}.{lang}.md"].count("<!-- vu:amendments -->")
+        for tbl in amendments:
+            found += 1
+            grid = [int(g.get(w("w"))) for g in tbl.iter(w("gridCol"))]
+            assert len(grid) == 2 and grid[0] == grid[1] and sum(grid) >= 9070
+            head, *body = rows(tbl)
+            assert [text(c) for c in cells(head)] == labels
+            assert head.find("w:trPr/w:tblHeader", NS) is not None
+            assert len(body) == 1 and all(text(c) for c in cells(body[0]))
+    assert found >= 4
+
+
+# --- 9. draft marking --------------------------------------------------------------------------
+
+def _xml_parts(p: Package) -> dict[str, str]:
+    return {n: b.decode("utf-8") for n, b in p.raw.items() if n.endswith((".xml", ".rels"))}
+
+
+def test_draft_is_marked_on_every_page_and_agreed_is_not(tmp_path: Path, mini_files: Any, no_epoch: None) -> None:
+    root = _copy_mini(tmp_path / "mini")
+    pos = root / "positions" / "steel-mini.yaml"
+    src = pos.read_text(encoding="utf-8")
+    assert "status: agreed" in src
+    pos.write_text(src.replace("status: agreed", "status: draft"), encoding="utf-8")
+    project = load_project(root)
+    assert project.errors == []
+    draft = render_dossier(project, "mini")
+    for lang in ("it", "en"):
+        p = pkg(draft, f"mini.{lang}.docx")
+        for which in ("default", "first"):  # the cover too
+            head = _header_footer(p, "header", which)
+            marks = paragraphs(head, "DraftMarking")
+            assert [text(x) for x in marks] == ["BOZZA / DRAFT"], (lang, which)
+        assert "DraftMarking" in p.style_ids("paragraph")
+        agreed = pkg(mini_files, f"mini.{lang}.docx")
+        for name, xml in _xml_parts(agreed).items():
+            assert "bozza" not in xml.lower(), name
+            assert "DraftMarking" not in xml or name == "word/styles.xml", name
+
+
+# --- 10. numbered lists ----------------------------------------------------------------------------
+
+def _list_groups(body: etree._Element) -> list[list[etree._Element]]:
+    """Consecutive List Number paragraphs (continuations and nested items between them allowed)."""
+    groups: list[list[etree._Element]] = []
+    prev_was_list = False
+    for p in body.iter(w("p")):
+        st = pstyle(p)
+        if st == "ListNumber":
+            if not prev_was_list:
+                groups.append([])
+            groups[-1].append(p)
+            prev_was_list = True
+        elif st not in ("ListContinue", "ListNumber2", "ListBullet2"):
+            prev_was_list = False
+    return groups
+
+
+@pytest.mark.parametrize("layout", ["it", "en", "it-en"])
+def test_each_numbered_list_restarts_at_one(sample_files: Any, layout: str) -> None:
+    p = pkg(sample_files["joint-agenda-2026"], f"joint-agenda-2026.{layout}.docx")
+    groups = _list_groups(p.body)
+    langs = ["it", "en"] if layout == "it-en" else [layout]
+    expected = sum(1 for lang in langs for t in md_parser().parse(md_body(
+        sample_files["joint-agenda-2026"], f"joint-agenda-2026.{lang}.md")) if t.type == "ordered_list_open")
+    assert len(groups) == expected >= 5
+    numbering = p.xml("word/numbering.xml")
+    nums = {n.get(w("numId")): n for n in numbering.findall("w:num", NS)}
+    style = p.xml("word/styles.xml").find("w:style[@w:styleId='ListNumber']", NS)
+    style_num = nums[style.find(".//w:numId", NS).get(w("val"))]
+    abstract = style_num.find("w:abstractNumId", NS).get(w("val"))
+    seen = set()
+    for group in groups:
+        ids = {x.find("w:pPr/w:numPr/w:numId", NS).get(w("val")) for x in group}
+        assert len(ids) == 1, "every item of a list carries the list's numbering"
+        (num_id,) = ids
+        assert num_id not in seen
+        seen.add(num_id)
+        num = nums[num_id]
+        assert num.find("w:abstractNumId", NS).get(w("val")) == abstract
+        start = num.find("w:lvlOverride[@w:ilvl='0']/w:startOverride", NS)
+        assert start is not None and start.get(w("val")) == "1"
+        assert all(x.find("w:pPr/w:numPr/w:ilvl", NS).get(w("val")) == "0" for x in group)
+
+
+# --- 11. reproducibility ---------------------------------------------------------------------------
+
+def test_same_sources_give_the_same_bytes(mini_project: Project, mini_files: Any, no_epoch: None) -> None:
+    again = render_dossier(mini_project, "mini")
+    for name in ("mini.it.docx", "mini.en.docx"):
+        assert again[name] == mini_files[name], name
+
+
+def test_parallel_output_is_reproducible(sample_project: Project, sample_files: Any, no_epoch: None) -> None:
+    again = render_dossier(sample_project, "steel-2026")
+    assert again["steel-2026.it-en.docx"] == sample_files["steel-2026"]["steel-2026.it-en.docx"]
+
+
+def test_zip_entries_are_stamped_with_the_dossier_date_content_types_first(sample_files: Any,
+                                                                           sample_project: Project) -> None:
+    for d in SAMPLE_IDS:
+        date = sample_project.dossiers[d].date
+        for layout in ("it", "en", "it-en"):
+            p = pkg(sample_files[d], f"{d}.{layout}.docx")
+            names = [i.filename for i in p.infos]
+            assert names[0] == "[Content_Types].xml"
+            assert names[1:] == sorted(names[1:])
+            assert len(names) == len(set(names))
+            assert {i.date_time for i in p.infos} == {(date.year, date.month, date.day, 0, 0, 0)}
+            assert dt.date(*p.infos[0].date_time[:3]) != dt.date.today()
+            with zipfile.ZipFile(io.BytesIO(p.data)) as z:
+                assert z.testzip() is None
+
+
+def test_python_docx_opens_every_output(sample_files: Any) -> None:
+    for d in SAMPLE_IDS:
+        for layout in ("it", "en", "it-en"):
+            document = docx.Document(io.BytesIO(pkg(sample_files[d], f"{d}.{layout}.docx").data))
+            assert document.paragraphs and document.tables
+            assert document.sections[0].different_first_page_header_footer
+
+
+# --- 12. parallel layout ---------------------------------------------------------------------------
+
+def test_parallel_table_aligns_sections_side_by_side(sample_files: Any) -> None:
+    for d in SAMPLE_IDS:
+        files = sample_files[d]
+        p = pkg(files, f"{d}.it-en.docx")
+        (grid,) = tables(p.body, "ParallelTable")
+        head, *body = rows(grid)
+        assert [text(c) for c in cells(head)] == ["Italiano", "English"]
+        assert head.find("w:trPr/w:tblHeader", NS) is not None
+        assert all(r.find("w:trPr/w:tblHeader", NS) is None for r in body)
+        h_it = [h for h in md_headings(md_body(files, f"{d}.it.md")) if h[0] <= 2]
+        h_en = [h for h in md_headings(md_body(files, f"{d}.en.md")) if h[0] <= 2]
+        assert len(rows(grid)) >= len(h_it) + 1
+        # the rows that open with a heading: Italian on the left, its English twin on the right
+        pairs = []
+        for tr in body:
+            left, right = cells(tr)
+            first_l, first_r = left.find("w:p", NS), right.find("w:p", NS)
+            if pstyle(first_l) in ("Heading1", "Heading2"):
+                assert pstyle(first_r) == "Parallel" + pstyle(first_l)
+                pairs.append(((int(pstyle(first_l)[-1]), text(first_l)), (int(pstyle(first_r)[-1]),
+                                                                           text(first_r))))
+        assert [a for a, _ in pairs] == h_it and [b for _, b in pairs] == h_en
+        # every cell ends with a paragraph, as Word requires
+        for tr in rows(grid):
+            for tc in cells(tr):
+                assert tc[-1].tag == w("p")
+
+
+def test_parallel_english_headings_stay_out_of_the_outline(sample_files: Any) -> None:
+    for d in SAMPLE_IDS:
+        files = sample_files[d]
+        p = pkg(files, f"{d}.it-en.docx")
+        (grid,) = tables(p.body, "ParallelTable")
+        for tr in rows(grid)[1:]:
+            left, right = cells(tr)
+            assert {s for s in map(pstyle, right.iter(w("p"))) if re.match(r"(Parallel)?Heading", s or "")} <= {
+                "ParallelHeading1", "ParallelHeading2", "ParallelHeading3"}
+            assert not any(pstyle(x) and pstyle(x).startswith("Parallel") for x in left.iter(w("p")))
+        en = md_headings(md_body(files, f"{d}.en.md"))
+        assert docx_headings(p.doc, "ParallelHeading") == en
+        toc = [text(e) for e in paragraphs(p.body, "TOC1", "TOC2")]
+        assert toc == [t for lvl, t in md_headings(md_body(files, f"{d}.it.md"), 2)]
+        assert not set(toc) & {t for _, t in en} - {t for _, t in md_headings(md_body(files, f"{d}.it.md"))}
+        # the TOC precedes the parallel table
+        order = list(p.body)
+        assert order.index(paragraphs(p.body, "TOC1")[0]) < order.index(grid)
+    styles = pkg(sample_files["steel-2026"], "steel-2026.it-en.docx").xml("word/styles.xml")
+    for n in (1, 2, 3):
+        st = styles.find(f"w:style[@w:styleId='ParallelHeading{n}']", NS)
+        assert st.find("w:pPr/w:outlineLvl", NS).get(w("val")) == "9"
+        assert st.find("w:basedOn", NS).get(w("val")) == f"Heading{n}"
+
+
+def test_parallel_cover_has_both_titles(sample_files: Any, sample_project: Project) -> None:
+    p = pkg(sample_files["microelectronics-2026"], "microelectronics-2026.it-en.docx")
+    titles = paragraphs(p.body, "Title")
+    expected = [(resolve(sample_project, "microelectronics-2026", x).title, TAGS[x]) for x in ("it", "en")]
+    assert [(text(t), {lang_of(r) for r in t.iter(w("r"))}.pop()) for t in titles] == expected
+
+
+# --- 13. pandoc, an independent reader -------------------------------------------------------
+
+def _stringify(inlines: list[dict[str, Any]]) -> str:
+    out = []
+    for el in inlines:
+        t, c = el["t"], el.get("c")
+        if t == "Str":
+            out.append(c)
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif t in ("Emph", "Strong", "Underline", "SmallCaps", "Strikeout", "Superscript", "Subscript"):
+            out.append(_stringify(c))
+        elif t in ("Span", "Link", "Quoted"):
+            out.append(_stringify(c[1]))  # [attr, inlines] / [attr, inlines, target] / [kind, inlines]
+        elif t == "Code":
+            out.append(c[1])
+        # Note, Image: not part of the heading text
+    return "".join(out)
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if "t" in node:
+            yield node
+        for v in node.values():
+            yield from _walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk(v)
+
+
+@pytest.fixture(scope="module")
+def pandoc_json(sample_files: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    exe = shutil.which("pandoc")
+    if exe is None:
+        pytest.skip("pandoc is not installed")
+    out = {}
+    folder = tmp_path_factory.mktemp("pandoc")
+    for d in ("steel-2026", "joint-agenda-2026"):
+        path = folder / f"{d}.it.docx"
+        path.write_bytes(pkg(sample_files[d], f"{d}.it.docx").data)
+        res = subprocess.run([exe, "-f", "docx", "-t", "json", str(path)], capture_output=True, check=True)
+        out[d] = json.loads(res.stdout)
+    return out
+
+
+@pytest.mark.pandoc
+@pytest.mark.parametrize("d", ["steel-2026", "joint-agenda-2026"])
+def test_pandoc_reads_the_same_headings(pandoc_json: Any, sample_files: Any, d: str) -> None:
+    doc = pandoc_json[d]
+    headers = [(b["c"][0], _stringify(b["c"][2])) for b in doc["blocks"] if b["t"] == "Header"]
+    expected = md_headings(md_body(sample_files[d], f"{d}.it.md"))
+    title = pkg(sample_files[d], f"{d}.it.docx").xml("docProps/core.xml").findtext("dc:title", namespaces=NS)
+    assert [h for h in headers if h[1] != title] == expected
+
+
+@pytest.mark.pandoc
+@pytest.mark.parametrize("d", ["steel-2026", "joint-agenda-2026"])
+def test_pandoc_finds_the_notes_and_tables(pandoc_json: Any, sample_files: Any, sample_project: Project,
+                                           d: str) -> None:
+    doc = pandoc_json[d]
+    body = md_body(sample_files[d], f"{d}.it.md")
+    notes = [n for n in _walk(doc["blocks"]) if n["t"] == "Note"]
+    assert len(notes) == md_footnote_refs(body)
+    assert any("32023R0956" in json.dumps(n, ensure_ascii=False) for n in notes)
+    table_blocks = [b for b in _walk(doc["blocks"]) if b["t"] == "Table"]
+    dossier = sample_project.dossiers[d]
+    assert len(table_blocks) >= len(dossier.annexes) + body.count("<!-- vu:amendments -->")
+    # the cover title comes through as text (as metadata or as a paragraph)
+    paras = [_stringify(b["c"]) for b in doc["blocks"] if b["t"] == "Para"]
+    title = resolve(sample_project, d, "it").title
+    assert title in paras or _stringify(doc["meta"].get("title", {}).get("c", [])) == title
+
+
+# --- 14. LibreOffice ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pdfs(sample_files: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    exe = shutil.which("soffice")
+    if exe is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    folder = tmp_path_factory.mktemp("soffice")
+    names = ["steel-2026.it.docx", "steel-2026.it-en.docx"]
+    for name in names:
+        (folder / name).write_bytes(pkg(sample_files["steel-2026"], name).data)
+    subprocess.run([exe, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(folder)] + [str(folder / n) for n in names],
+                   capture_output=True, check=True, timeout=240)
+    return {n: folder / n.replace(".docx", ".pdf") for n in names}
+
+
+def _pdftotext(pdf: Path) -> str:
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        pytest.skip("pdftotext (poppler) is not installed")
+    res = subprocess.run([exe, "-layout", str(pdf), "-"], capture_output=True, check=True)
+    return res.stdout.decode("utf-8")
+
+
+@pytest.mark.soffice
+@pytest.mark.parametrize("name", ["steel-2026.it.docx", "steel-2026.it-en.docx"])
+def test_libreoffice_lays_the_document_out(pdfs: dict[str, Path], name: str, sample_project: Project) -> None:
+    pdf = pdfs[name]
+    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+    raw = _pdftotext(pdf)
+    flat = " ".join(raw.split())
+    title = resolve(sample_project, "steel-2026", "it").title
+    assert title in flat
+    assert "Indice" in flat
+    assert "32023R0956" in flat  # a footnote: CELEX of the CBAM regulation
+    assert "Tabella 1" in flat
+    pages = raw.split("\f")[:-1]
+    assert len(pages) >= 3
+    # the cover has no running header and no page number; page 2 onwards do
+    assert "Pagina" not in pages[0]
+    assert f"Pagina 2 di {len(pages)}" in " ".join(pages[1].split())
+    assert "Siderurgia 2026" in pages[1]
+    if name.endswith("it-en.docx"):
+        assert "Table 1" in flat and "ITALIANO" in flat.upper() and "ENGLISH" in flat.upper()
+
+
+# --- 15. what the writer refuses -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def meta_it(mini_project: Project) -> Any:
+    return docx_meta(mini_project, resolve(mini_project, "mini", "it"))
+
+
+@pytest.mark.parametrize("markdown,line,message", [
+    ("# Titolo\n\nUn paragrafo.\n\n<div>x</div>\n", 5, "HTML"),
+    ("# Titolo\n\nTesto.\n\n\n<!-- vu:nope -->\n\nAltro.\n", 6, "vu:nope"),
+    ("# Titolo\n\nTesto con <span>HTML</span> in riga.\n", 3, "inline HTML"),
+    ("# Titolo\n\n#### Troppo profondo\n", 3, "deeper"),
+    ("# Titolo\n\n<!-- vu:amendments -->\nNon una tabella.\n", 4, "amendments"),
+    ("Testo\n\n![](grafico.png)\n", 3, "alt text"),
+    ("Testo\n\n![Grafico](manca.png)\n", 3, "not found"),
+])
+def test_markdown_word_cannot_hold_is_an_error_with_its_line(mini_project: Project, meta_it: Any, tmp_path: Path,
+                                                              markdown: str, line: int, message: str) -> None:
+    with pytest.raises(DocxError) as info:
+        markdown_to_docx(markdown, meta_it, reference=mini_project.reference_docx, resource_dir=tmp_path)
+    assert info.value.line == line
+    assert message in str(info.value)
+
+
+def test_parallel_texts_built_differently_are_refused(mini_project: Project, meta_it: Any) -> None:
+    meta_en = docx_meta(mini_project, resolve(mini_project, "mini", "en"))
+    with pytest.raises(DocxError, match="not built alike"):
+        parallel_docx("# Uno\n\nTesto.\n\n# Due\n\nAltro.\n", meta_it, "# One\n\nText and more text.\n",
+                      meta_en, reference=mini_project.reference_docx)
+    with pytest.raises(DocxError, match="not built alike"):  # same count, different levels
+        parallel_docx("# Uno\n\n## Due\n", meta_it, "# One\n\n# Two\n", meta_en,
+                      reference=mini_project.reference_docx)
+
+
+def test_plain_comments_and_known_directives_pass(mini_project: Project, meta_it: Any, mini_files: Any,
+                                                  tmp_path: Path) -> None:
+    (tmp_path / "c.png").write_bytes(mini_files["mini.exports.it.png"])  # type: ignore[arg-type]
+    md = ('<!-- a note to the editor -->\n\n# A & B < C\n\nTesto <br> "citato" & <!-- nascosto --> fine.\n\n'
+          '<!-- vu:pagebreak -->\n\n![Alt "tra virgolette" & 5 < 6](c.png)\n')
+    p = Package(markdown_to_docx(md, meta_it, reference=mini_project.reference_docx, resource_dir=tmp_path))
+    assert docx_headings(p.doc) == [(1, "A & B < C")]
+    body_text = [text(x) for x in paragraphs(p.body, "BodyText")]
+    assert body_text == ['Testo  "citato" &  fine.']
+    assert sum(1 for b in p.body.iter(w("br")) if b.get(w("type")) == "page") >= 2  # cover + directive
+    (pic,) = p.doc.iter(f"{{{NS['wp']}}}docPr")
+    assert pic.get("descr") == 'Alt "tra virgolette" & 5 < 6'
+    assert pstyle(pic.getparent().getparent().getparent().getparent()) == "Figure"
+
+
+def test_a_reference_document_without_a_needed_style_is_refused(mini_project: Project, meta_it: Any,
+                                                               tmp_path: Path) -> None:
+    ref = Package(mini_project.reference_docx.read_bytes())
+    styles = ref.raw["word/styles.xml"].replace(b'w:val="Amendment Table"', b'w:val="Renamed Table"')
+    assert styles != ref.raw["word/styles.xml"]
+    broken = tmp_path / "reference.docx"
+    with zipfile.ZipFile(broken, "w") as z:
+        for name, data in ref.raw.items():
+            z.writestr(name, styles if name == "word/styles.xml" else data)
+    with pytest.raises(DocxError, match="Amendment Table"):
+        markdown_to_docx("Testo.\n", meta_it, reference=broken)
