@@ -433,7 +433,7 @@ def single(markdown: str, meta: "DocxMeta", reference: Path, resource_dir: Path 
     st = _State(lang, notes)
     cover = _cover(w, [meta], lang)
     body = w.blocks(blocks, st)
-    body = body.replace("\x00TOC\x00", _toc(w, lang, meta.labels["contents"]))
+    body = body.replace("\x00TOC\x00", _toc(w, lang, ooxml.run(meta.labels["contents"], None, lang.tag)))
     return _finish(w, cover + body, meta, [meta])
 
 
@@ -470,7 +470,7 @@ def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", r
             rows.append([_cell(w.blocks(ua, st_it)), _cell(w.blocks(ub, st_en))])
     grid = ooxml.table(w.sid("Parallel Table"), [col, TEXT_WIDTH_TWIPS - col], rows, header_rows=1)
     cover = _cover(w, [meta_it, meta_en], it)
-    contents = f'{meta_it.labels["contents"]} / {meta_en.labels["contents"]}'
+    contents = _joined([(meta_it.labels["contents"], it.tag), (meta_en.labels["contents"], en.tag)])
     toc = _toc(w, it, contents) if toc_here else ""
     return _finish(w, cover + toc + grid + ooxml.paragraph(w.sid("Body Text"), ""), meta_it, [meta_it, meta_en])
 
@@ -513,8 +513,9 @@ def _cell(content: str) -> str:
 
 
 def _toc(w: Writer, lang: Lang, heading: str) -> str:
+    """`heading`: the runs of the contents' heading."""
     levels = {n: w.sid(f"TOC {n}") for n in (1, 2, 3)}
-    return (ooxml.paragraph(w.sid("TOC Heading"), ooxml.run(heading, None, lang.tag))
+    return (ooxml.paragraph(w.sid("TOC Heading"), heading)
             + ooxml.toc(w.toc, levels, lang.tag, levels=w.toc_levels) + ooxml.page_break())
 
 
@@ -545,29 +546,33 @@ def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
             out.append(ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)))
 
     def label(key: str) -> str:
-        return " / ".join(dict.fromkeys(x.labels[key] for x in metas))
+        return _joined([(x.labels[key], t) for x, t in zip(metas, tags)])
 
-    rows: list[tuple[str, list[tuple[str, str]]]] = []
-    rows.append((label("eu_files"), [(line, t) for x, t in zip(metas, tags) for line in x.eu_files]))
-    rows.append((label("date"), [(" / ".join(dict.fromkeys(x.date_text for x in metas)), lang.tag)]))
-    rows.append((label("version"), [(m.version, lang.tag)]))
-    rows.append((label("status"), [(" / ".join(dict.fromkeys(x.status_text for x in metas)), lang.tag)]))
+    def plain(text: str, tag: str = lang.tag) -> str:
+        return ooxml.run(text, None, tag)
+
+    # (label runs, [value runs, one paragraph each]); every text tagged with its own language
+    rows: list[tuple[str, list[str]]] = []
+    rows.append((label("eu_files"), [plain(line, t) for x, t in zip(metas, tags) for line in x.eu_files]))
+    rows.append((label("date"), [_joined([(x.date_text, t) for x, t in zip(metas, tags)])]))
+    rows.append((label("version"), [plain(m.version)]))
+    rows.append((label("status"), [_joined([(x.status_text, t) for x, t in zip(metas, tags)])]))
     authors = []
     for i, a in enumerate(m.authors):
         for x, t in zip(metas, tags):
             au = x.authors[i]
-            authors.append((au.office if au.name in au.office else f"{au.name} – {au.office}", t))
+            authors.append(plain(au.office if au.name in au.office else f"{au.name} – {au.office}", t))
         if a.transparency_register:
-            authors.append((f"{label('transparency_register')}: {a.transparency_register}", lang.tag))
-    rows.append((" / ".join(dict.fromkeys(x.labels["authors"] for x in metas)), authors))
-    rows.append((label("contact"), [(line, lang.tag) for line in m.contact_lines]))
+            authors.append(label("transparency_register") + plain(f": {a.transparency_register}"))
+    rows.append((label("authors"), authors))
+    rows.append((label("contact"), [plain(line) for line in m.contact_lines]))
     label_w = 2400
     cells = []
     for name, values in rows:
         if not values:
             continue
-        cells.append([ooxml.paragraph(w.sid("Cover Label"), ooxml.run(name, None, lang.tag)),
-                      "".join(ooxml.paragraph(w.sid("Cover Text"), ooxml.run(v, None, t)) for v, t in values)])
+        cells.append([ooxml.paragraph(w.sid("Cover Label"), name),
+                      "".join(ooxml.paragraph(w.sid("Cover Text"), v) for v in values)])
     out.append(ooxml.table(w.sid("Cover Table"), [label_w, TEXT_WIDTH_TWIPS - label_w], cells, header_rows=0))
     out.append(ooxml.page_break())
     return "".join(out)
@@ -588,10 +593,10 @@ def _header_footer(w: Writer, metas: list["DocxMeta"]) -> None:
     section.different_first_page_header_footer = True
     draft = ooxml.paragraph(w.sid("Draft Marking"), ooxml.run(m.labels["draft_marking"], None, tag)) if m.draft \
         else ""
-    short = " / ".join(dict.fromkeys(x.short_title for x in metas))
-    version = f"{m.labels['version']} {m.version}"
-    head = ooxml.paragraph(w.sid("Header"), ooxml.run(short, None, tag) + ooxml.run_xml("<w:tab/>", None, tag)
-                           + ooxml.run(version, None, tag))
+    tags = [LANG_TAGS[x.lang] for x in metas]
+    short = _joined([(x.short_title, t) for x, t in zip(metas, tags)])
+    version = _joined([(x.labels["version"], t) for x, t in zip(metas, tags)]) + ooxml.run(f" {m.version}", None, tag)
+    head = ooxml.paragraph(w.sid("Header"), short + ooxml.run_xml("<w:tab/>", None, tag) + version)
     page = (ooxml.run(f"{m.labels['page']} ", None, tag) + ooxml.field("PAGE", "1", tag)
             + ooxml.run(f" {m.labels['of']} ", None, tag) + ooxml.field("NUMPAGES", "1", tag))
     foot = ooxml.paragraph(w.sid("Footer"), page)
