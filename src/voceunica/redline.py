@@ -307,7 +307,13 @@ class Merger:
 def _same_rpr(a: etree._Element | None, b: etree._Element | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    return etree.tostring(a, method="c14n") == etree.tostring(b, method="c14n")
+    return _structure(a) == _structure(b)
+
+
+def _structure(el: etree._Element) -> tuple[object, ...]:
+    """An element by qualified names and values only: a copied w:rPr serialises with
+    other namespace declarations than its original, yet formats the same."""
+    return (el.tag, tuple(sorted(el.attrib.items())), tuple(_structure(c) for c in el))
 
 
 def _style_of(p: etree._Element) -> str:

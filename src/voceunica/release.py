@@ -144,6 +144,7 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=dist))
     try:
+        staging.chmod(0o755)  # mkdtemp makes it private; a release is for everyone who can read dist/
         write_all(staging, files)
         bundle = dist / f"{version}.zip"
         atomic_write(bundle, deterministic_zip(version, files, epoch))
