@@ -26,6 +26,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import parse_xml
+from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
@@ -616,14 +617,12 @@ def _fill(story: object, xml: str) -> None:
 
 
 def _finish(w: Writer, body_xml: str, meta: "DocxMeta", metas: list["DocxMeta"]) -> bytes:
+    # One new body, parsed whole and swapped in: moving thousands of parsed
+    # elements one by one into another tree costs time quadratic in their size.
     body = w.doc.element.body
     sect = body.sectPr
-    for child in list(body):
-        if child is not sect:
-            body.remove(child)
-    new = parse_xml(f"<w:body {ooxml.NSDECLS}>{body_xml}</w:body>")
-    for i, child in enumerate(list(new)):
-        body.insert(i, child)
+    sect_xml = etree.tostring(sect, encoding="unicode") if sect is not None else ""
+    w.doc.element.replace(body, parse_xml(f"<w:body {ooxml.NSDECLS}>{body_xml}{sect_xml}</w:body>"))
     _header_footer(w, metas)
     w.notes_part._blob = ooxml.footnotes_part(w.footnotes)
     _language(w, LANG_TAGS[meta.lang])
