@@ -196,9 +196,23 @@ def _up_to_date(out_dir: Path, entry: Any, digest: str) -> bool:
     return bool(files)
 
 
-def _render_job(args: tuple[Project, str, int | None]) -> dict[str, bytes | str]:
-    project, dossier_id, epoch = args
-    return render_dossier(project, dossier_id, epoch)
+# The project a worker renders from.  Forked workers inherit it from the parent
+# (no copy is made until a page is written to); workers started by "spawn" load
+# it once from disk.  Sending it with every task would pickle the whole project
+# — every position and every annex row — once per dossier.
+_WORKER_PROJECT: Project | None = None
+
+
+def _worker_init(root: Path) -> None:
+    global _WORKER_PROJECT
+    if _WORKER_PROJECT is None:
+        _WORKER_PROJECT = load_project(root)
+
+
+def _render_job(args: tuple[str, int | None]) -> dict[str, bytes | str]:
+    dossier_id, epoch = args
+    assert _WORKER_PROJECT is not None
+    return render_dossier(_WORKER_PROJECT, dossier_id, epoch)
 
 
 def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int | None = None,
@@ -215,13 +229,19 @@ def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int |
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    global _WORKER_PROJECT
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(_render_job, (project, d, epoch)): d for d in ids}
-        for i, fut in enumerate(as_completed(futures), start=1):
-            results[futures[fut]] = fut.result()
-            if progress:
-                progress(i, len(ids), futures[fut])
+    _WORKER_PROJECT = project
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(project.root,)) as pool:
+            futures = {pool.submit(_render_job, (d, epoch)): d for d in ids}
+            for i, fut in enumerate(as_completed(futures), start=1):
+                results[futures[fut]] = fut.result()
+                if progress:
+                    progress(i, len(ids), futures[fut])
+    finally:
+        _WORKER_PROJECT = None
     return {d: results[d] for d in ids}
 
 

@@ -28,10 +28,11 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from lxml import etree
 from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
 from voceunica.docx import DocxError, ooxml
+from voceunica.docx.tree import Node as SyntaxTreeNode
+from voceunica.docx.tree import build as build_tree
 from voceunica.docx.package import rezip
 from voceunica.docx.styles import TEXT_WIDTH_TWIPS, required_styles
 
@@ -135,7 +136,7 @@ class Writer:
 
     # --- Markdown → blocks ---------------------------------------------------------
     def parse(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
-        tree = SyntaxTreeNode(parser().parse(markdown))
+        tree = build_tree(parser().parse(markdown))
         notes: dict[str, SyntaxTreeNode] = {}
         blocks = []
         for node in tree.children:
@@ -367,7 +368,7 @@ def _widths(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int, total: in
         return [total // ncols] * ncols
     weights = []
     for i in range(ncols):
-        texts = [_plain(cells[i]) for _, cells in rows if i < len(cells)]
+        texts = [cells[i].children[0].content if cells[i].children else "" for _, cells in rows if i < len(cells)]
         longest_word = max((len(word) for t in texts for word in t.split()), default=1)
         typical = sorted(len(t) for t in texts)[len(texts) // 2] if texts else 1
         weights.append(max(longest_word, min(typical, 40), 4))
