@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from typing import Callable
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01: zip cannot store earlier dates
 
@@ -34,7 +35,11 @@ def deterministic_zip(entries: list[tuple[str, bytes]], epoch: int, level: int =
     return buf.getvalue()
 
 
-def rezip(docx: bytes, epoch: int, level: int = 6) -> bytes:
+def rezip(docx: bytes, epoch: int, edits: dict[str, Callable[[bytes], bytes]] | None = None,
+          level: int = 6) -> bytes:
+    """The package again, deterministically; `edits` rewrite named parts on the way."""
+    edits = edits or {}
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    entries = [(name, edits[name](data) if name in edits else data) for name, data in entries]
     return deterministic_zip(entries, epoch, level)

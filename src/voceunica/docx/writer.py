@@ -26,7 +26,6 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import parse_xml
-from lxml import etree
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -617,13 +616,19 @@ def _fill(story: object, xml: str) -> None:
         el.append(child)
 
 
+_BODY_MARK = "@@voceunica-body@@"
+
+
 def _finish(w: Writer, body_xml: str, meta: "DocxMeta", metas: list["DocxMeta"]) -> bytes:
-    # One new body, parsed whole and swapped in: moving thousands of parsed
-    # elements one by one into another tree costs time quadratic in their size.
+    # The body is written as text and never parsed into python-docx: a marker
+    # paragraph stands in for it and is replaced in the saved document.xml.  An
+    # annex of 10 000 rows is some 300 000 elements; parsing and re-serialising
+    # them cost more time and memory than everything else together.
     body = w.doc.element.body
-    sect = body.sectPr
-    sect_xml = etree.tostring(sect, encoding="unicode") if sect is not None else ""
-    w.doc.element.replace(body, parse_xml(f"<w:body {ooxml.NSDECLS}>{body_xml}{sect_xml}</w:body>"))
+    for child in list(body):
+        if child is not body.sectPr:
+            body.remove(child)
+    body.insert(0, parse_xml(f"<w:p {ooxml.NSDECLS}><w:r><w:t>{_BODY_MARK}</w:t></w:r></w:p>"))
     _header_footer(w, metas)
     w.notes_part._blob = ooxml.footnotes_part(w.footnotes)
     _language(w, LANG_TAGS[meta.lang])
@@ -631,7 +636,17 @@ def _finish(w: Writer, body_xml: str, meta: "DocxMeta", metas: list["DocxMeta"])
     buf = io.BytesIO()
     w.doc.save(buf)
     epoch = int(meta.created.replace(tzinfo=dt.timezone.utc).timestamp())
-    return rezip(buf.getvalue(), epoch)
+    return rezip(buf.getvalue(), epoch, {"word/document.xml": lambda xml: _splice_body(xml, body_xml)})
+
+
+def _splice_body(xml: bytes, body_xml: str) -> bytes:
+    at = xml.index(_BODY_MARK.encode())
+    start = xml.rindex(b"<w:p", 0, at)
+    end = xml.index(b"</w:p>", at) + len(b"</w:p>")
+    root_end = xml.index(b">", xml.index(b"<w:document"))
+    root = xml[:root_end]
+    decls = "".join(f" {d}" for d in ooxml.NSDECLS.split() if d.split("=")[0].encode() + b"=" not in root)
+    return root + decls.encode() + xml[root_end:start] + body_xml.encode("utf-8") + xml[end:]
 
 
 def _language(w: Writer, tag: str) -> None:
