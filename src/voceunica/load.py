@@ -12,7 +12,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 import yaml.constructor
@@ -26,8 +26,10 @@ MAX_DEPTH = 40  # bounds the recursion before the parser can blow the stack
 Path_ = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
+    """Where a value stands.  A named tuple, not a dataclass: a large project has
+    100 000 of them, and a frozen dataclass costs several times more to make."""
+
     line: int  # 1-based
     col: int  # 1-based
     raw: str | None = None  # the scalar as written, for messages ("quote it: '1.10'")
@@ -76,6 +78,11 @@ class Loaded:
 
     data: Any
     source: SourceMap
+
+
+_STR = "tag:yaml.org,2002:str"
+_BLOCK_STYLES = ("|", ">")
+_new_mark = tuple.__new__
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
@@ -150,9 +157,9 @@ class _Walker:
 
     def _mark(self, node: Node) -> Mark:
         m = node.start_mark
-        if isinstance(node, ScalarNode):
-            return Mark(m.line + 1, m.column + 1, node.value, node.style in ("|", ">"))
-        return Mark(m.line + 1, m.column + 1)
+        if type(node) is ScalarNode:
+            return _new_mark(Mark, (m.line + 1, m.column + 1, node.value, node.style in _BLOCK_STYLES))
+        return _new_mark(Mark, (m.line + 1, m.column + 1, None, False))
 
     def walk(self, node: Node, loc: Path_, depth: int) -> Any:
         mark = self._mark(node)
@@ -186,6 +193,8 @@ class _Walker:
         return self.scalar(node)
 
     def scalar(self, node: Node) -> Any:
+        if node.tag == _STR:  # most values are plain text: skip the constructor's machinery
+            return node.value
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:

@@ -8,6 +8,7 @@ into memory and only then writes, each file atomically.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -15,14 +16,15 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from voceunica.errors import VoceunicaError, problem
 from voceunica.model import LANGS
-from voceunica.render import render_markdown, split_front_matter
-from voceunica.resolve import ResolvedDossier, resolve
 from voceunica.validate import Project, load_project
 from voceunica.write import atomic_write, write_all
+
+if TYPE_CHECKING:  # the render machinery loads only when something is rendered: `check` starts fast
+    from voceunica.resolve import ResolvedDossier
 
 DOCX_LABELS = ("contents", "page", "of", "version", "date", "status", "contact", "eu_files", "authors",
                "transparency_register", "draft_marking")
@@ -41,8 +43,11 @@ def check(root: Path, base: str | None = None) -> Project:
     and, against a base revision, version discipline."""
     from voceunica.review import signoff_problems, translation_problems, version_problems
 
-    project = load_project(root)
-    found = signoff_problems(project) + translation_problems(project)
+    from voceunica.validate import gc_paused
+
+    with gc_paused():
+        project = load_project(root)
+        found = signoff_problems(project) + translation_problems(project)
     if base is not None:
         from voceunica.gitrev import project_at
 
@@ -80,6 +85,8 @@ def timestamp(dossier_date: dt.date, epoch: int | None = None) -> dt.datetime:
 def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) -> dict[str, bytes | str]:
     """Every output file of one dossier, by name, in memory."""
     from voceunica.charts import render_png
+    from voceunica.render import render_markdown, split_front_matter
+    from voceunica.resolve import resolve
 
     dossier = project.dossiers[dossier_id]
     files: dict[str, bytes | str] = {}
@@ -232,6 +239,11 @@ def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int |
     global _WORKER_PROJECT
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     _WORKER_PROJECT = project
+    # Forked workers share the parent's pages until they write to them; the
+    # cyclic collector would write to every object it visits.  Frozen objects
+    # are left alone, so the project stays shared instead of copied per worker.
+    gc.collect()
+    gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                                  initargs=(project.root,)) as pool:
@@ -242,6 +254,7 @@ def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int |
                     progress(i, len(ids), futures[fut])
     finally:
         _WORKER_PROJECT = None
+        gc.unfreeze()
     return {d: results[d] for d in ids}
 
 
