@@ -1042,3 +1042,16 @@ def test_a_reference_document_without_a_needed_style_is_refused(mini_project: Pr
             z.writestr(name, styles if name == "word/styles.xml" else data)
     with pytest.raises(DocxError, match="Amendment Table"):
         markdown_to_docx("Testo.\n", meta_it, reference=broken)
+
+
+def test_long_tables_parsed_in_slices_give_the_same_document(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Annex tables longer than a slice are parsed a slice at a time (memory);
+    the Word file must not change by a byte."""
+    from voceunica.docx import writer
+
+    project = load_project(mini)
+    whole = render_dossier(project, "mini")["mini.it.docx"]
+    monkeypatch.setattr(writer, "STREAM_SLICE", 1)
+    body = split_front_matter(render_dossier(project, "mini")["mini.it.md"])[1]  # type: ignore[arg-type]
+    assert writer._set_aside_long_tables(body)[1], "the annex table should have been set aside"
+    assert render_dossier(project, "mini")["mini.it.docx"] == whole

@@ -9,6 +9,7 @@ and children — in one pass with a stack.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, Iterator
 
 from markdown_it.token import Token
@@ -25,8 +26,13 @@ class Node:
             self.map: list[int] | None = None
         else:
             self.type = token.type[:-5] if token.nesting == 1 else token.type
-            self.tag, self.content, self.attrs = token.tag, token.content, token.attrs
-            self.meta, self.map = token.meta, token.map
+            self.tag, self.content = token.tag, token.content
+            # Most tokens carry empty dicts; one shared empty mapping saves two
+            # dicts per cell of a large table.  Headings get a meta of their own
+            # (the writer notes their bookmark there).
+            self.attrs = token.attrs or _EMPTY
+            self.meta = token.meta or ({} if self.type == "heading" else _EMPTY)
+            self.map = token.map
         self.parent = parent
         self.children: list[Node] = []
 
@@ -36,7 +42,12 @@ class Node:
             yield from child.walk()
 
 
+_EMPTY: dict[str, Any] = MappingProxyType({})  # type: ignore[assignment]
+
+
 def build(tokens: list[Token]) -> Node:
+    """The tree of `tokens`; the list is emptied as it is read, so the tokens of
+    a large document are freed while its tree grows rather than after."""
     root = Node(None, None)
     _fill(root, tokens)
     return root
@@ -44,7 +55,9 @@ def build(tokens: list[Token]) -> Node:
 
 def _fill(root: Node, tokens: list[Token]) -> None:
     stack = [root]
-    for tok in tokens:
+    tokens.reverse()
+    while tokens:
+        tok = tokens.pop()
         if tok.nesting == -1:
             stack.pop()
             continue

@@ -135,6 +135,7 @@ class Writer:
 
     # --- Markdown → blocks ---------------------------------------------------------
     def parse(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
+        markdown, streamed = _set_aside_long_tables(markdown)
         tree = build_tree(parser().parse(markdown))
         notes: dict[str, SyntaxTreeNode] = {}
         blocks = []
@@ -142,8 +143,15 @@ class Writer:
             if node.type == "footnote_block":
                 for fn in node.children:
                     notes[str(fn.meta.get("label", fn.meta.get("id")))] = fn
+            elif node.type == "html_block" and (m := _STREAM_MARK.match(node.content.strip())) \
+                    and m.group(1) in streamed:
+                node.type, node.content = "table_stream", ""
+                node.meta = {"lines": streamed.pop(m.group(1))}
+                blocks.append(node)
             else:
                 blocks.append(node)
+        if streamed:  # pragma: no cover - a mark after a blank line always starts a block of its own
+            raise DocxError("internal: a long table was set aside but not found again")
         return blocks, notes
 
     def headings(self, blocks: list[SyntaxTreeNode], lang: Lang) -> None:
@@ -337,27 +345,102 @@ def _quote(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
 def _table(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
     amendments = st.pending == "amendments"
     st.pending = None
-    rows: list[tuple[bool, list[SyntaxTreeNode]]] = []
-    for section in node.children:  # thead, tbody
-        for tr in section.children:
-            rows.append((section.type == "thead", tr.children))
+    rows = _table_cells(node)
     ncols = max(len(cells) for _, cells in rows)
-    align = [str(c.attrs.get("style", "")) for c in rows[0][1]]
-    right = [a.endswith("right") for a in align]
     widths = _widths(rows, ncols, st.lang.width, equal=amendments)
-    xml_rows = []
-    for head, cells in rows:
-        out = []
-        for i, cell in enumerate(cells):
-            if head:
-                style = w.sid("Table Heading Number" if right[i] else "Table Heading")
-            else:
-                style = w.sid("Table Number" if right[i] else "Table Text")
-            out.append(ooxml.paragraph(style, w.inline(cell.children[0], st) if cell.children else ""))
-        xml_rows.append(out)
     headers = sum(1 for head, _ in rows if head)
-    return ooxml.table(w.sid("Amendment Table" if amendments else "Annex Table"), widths, xml_rows,
-                       header_rows=headers)
+    return ooxml.table(w.sid("Amendment Table" if amendments else "Annex Table"), widths,
+                       _row_xml(w, rows, _right(node), st), header_rows=headers)
+
+
+def _table_cells(node: SyntaxTreeNode) -> list[tuple[bool, list[SyntaxTreeNode]]]:
+    """(is a header row, its cells) for every row of a table node."""
+    return [(section.type == "thead", tr.children) for section in node.children for tr in section.children]
+
+
+def _right(table: SyntaxTreeNode) -> list[bool]:
+    """Which columns are right-aligned (`---:`), read from the header row."""
+    first = table.children[0].children[0].children
+    return [str(c.attrs.get("style", "")).endswith("right") for c in first]
+
+
+def _row_xml(w: Writer, rows: list[tuple[bool, list[SyntaxTreeNode]]], right: list[bool],
+             st: _State) -> list[list[str]]:
+    styles = {(h, r): w.sid(("Table Heading" if h else "Table Text" if not r else "Table Number")
+                            + (" Number" if h and r else "")) for h in (True, False) for r in (True, False)}
+    out = []
+    for head, cells in rows:
+        out.append([ooxml.paragraph(styles[head, right[i]], w.inline(cell.children[0], st) if cell.children else "")
+                    for i, cell in enumerate(cells)])
+    return out
+
+
+# --- long tables, parsed a slice at a time ----------------------------------------------
+# A GFM table row depends only on its own line and the header, so a table of
+# 10 000 rows parses the same in slices of a few hundred: markdown-it's tokens
+# for the whole table would hold some 55 MB at once.
+
+STREAM_SLICE = 400
+_STREAM_MARK = re.compile(r"^<!--\s*vu-internal:table-stream ([0-9a-f]+)\s*-->$")
+_DELIM_ROW = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def _stream_mark(key: str) -> str:
+    return f"<!-- vu-internal:table-stream {key} -->"
+
+
+def _set_aside_long_tables(markdown: str) -> tuple[str, dict[str, list[str]]]:
+    """Replace each top-level table longer than a slice (and free of footnote
+    references, which need the whole document) by a mark and blank lines, so
+    the line numbers of what follows stay true."""
+    lines = markdown.split("\n")
+    if len(lines) < STREAM_SLICE:
+        return markdown, {}
+    out: list[str] = []
+    streamed: dict[str, list[str]] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if (line.startswith("|") and i + 1 < len(lines) and _DELIM_ROW.match(lines[i + 1])
+                and (i == 0 or not lines[i - 1].strip())):
+            j = i + 2
+            while j < len(lines) and lines[j].startswith("|"):
+                j += 1
+            block = lines[i:j]
+            if j - i - 2 > STREAM_SLICE and not any("[^" in b for b in block):
+                key = f"{len(streamed):x}"
+                streamed[key] = block
+                out.append(_stream_mark(key))
+                out.extend([""] * (j - i - 1))
+                i = j
+                continue
+        out.append(line)
+        i += 1
+    return "\n".join(out), streamed
+
+
+def _table_stream(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    lines: list[str] = node.meta["lines"]
+    head, rows = lines[:2], lines[2:]
+    st.pending = None
+    xml_rows: list[list[str]] = []
+    columns: list[list[str]] = []
+    headers = 0
+    for start in range(0, len(rows), STREAM_SLICE):
+        tree = build_tree(parser().parse("\n".join(head + rows[start:start + STREAM_SLICE])))
+        table = tree.children[0]
+        if table.type != "table":  # pragma: no cover - the lines were a table when set aside
+            raise DocxError("a long table could not be read", _line(node))
+        parsed = _table_cells(table)
+        if start == 0:
+            headers = sum(1 for h, _ in parsed if h)
+            columns = [[] for _ in range(max(len(c) for _, c in parsed))]
+        else:
+            parsed = [(h, c) for h, c in parsed if not h]
+        for column, texts in zip(columns, _column_texts(parsed, len(columns))):
+            column.extend(texts)
+        xml_rows.extend(_row_xml(w, parsed, _right(table), st))
+    return ooxml.table(w.sid("Annex Table"), _widths_of(columns, st.lang.width), xml_rows, header_rows=headers)
 
 
 def _widths(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int, total: int, *, equal: bool) -> list[int]:
@@ -365,9 +448,17 @@ def _widths(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int, total: in
     so labels get room and number columns stay narrow."""
     if equal:
         return [total // ncols] * ncols
+    return _widths_of(_column_texts(rows, ncols), total)
+
+
+def _column_texts(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int) -> list[list[str]]:
+    return [[cells[i].children[0].content if cells[i].children else "" for _, cells in rows if i < len(cells)]
+            for i in range(ncols)]
+
+
+def _widths_of(columns: list[list[str]], total: int) -> list[int]:
     weights = []
-    for i in range(ncols):
-        texts = [cells[i].children[0].content if cells[i].children else "" for _, cells in rows if i < len(cells)]
+    for texts in columns:
         longest_word = max((len(word) for t in texts for word in t.split()), default=1)
         typical = sorted(len(t) for t in texts)[len(texts) // 2] if texts else 1
         weights.append(max(longest_word, min(typical, 40), 4))
@@ -416,6 +507,7 @@ BLOCKS: dict[str, Callable[[Writer, SyntaxTreeNode, _State], str]] = {
     "hr": _rule,
     "fence": _code,
     "code_block": _code,
+    "table_stream": _table_stream,
 }
 
 
