@@ -165,6 +165,17 @@ def md_footnote_refs(body: str) -> int:
                for c in t.children or [] if c.type == "footnote_ref")
 
 
+def md_footnote_labels(body: str) -> int:
+    """Distinct notes: Word gets one footnote per label, later references repeat its number."""
+    return len({c.meta["label"] for t in md_parser().parse(body) if t.type == "inline"
+                for c in t.children or [] if c.type == "footnote_ref"})
+
+
+def noterefs(root: etree._Element) -> list[str]:
+    """Bookmarks named by NOTEREF fields, in order."""
+    return [m.group(1) for t in root.iter(w("instrText")) if (m := re.search(r"NOTEREF (\S+)", t.text or ""))]
+
+
 def docx_headings(root: etree._Element, prefix: str = "Heading") -> list[tuple[int, str]]:
     out = []
     for p in root.iter(w("p")):
@@ -374,18 +385,34 @@ def test_every_footnote_reference_has_a_non_empty_note(sample_files: Any) -> Non
             assert text(note).strip("\u00a0 "), (d, lang, fid)
             assert note.find(".//w:footnoteRef", NS) is not None
             assert {pstyle(x) for x in note.iter(w("p"))} == {"FootnoteText"}
-        # one Word footnote per Markdown reference, repeated labels included
+        # one Word footnote per note; every further reference is a NOTEREF field to its bookmark
         body = md_body(sample_files[d], f"{d}.{lang}.md")
-        assert len(refs) == md_footnote_refs(body) > 0, (d, lang)
+        assert len(refs) == md_footnote_labels(body) > 0, (d, lang)
+        assert len(refs) + len(noterefs(p.doc)) == md_footnote_refs(body), (d, lang)
+        marks = {b.get(w("name")) for b in p.doc.iter(w("bookmarkStart"))}
+        assert set(noterefs(p.doc)) <= marks, (d, lang)
+
+
+def test_a_repeated_note_shows_the_number_of_its_first_reference(mini_files: Any) -> None:
+    p = pkg(mini_files, "mini.it.docx")
+    [mark] = noterefs(p.doc)
+    start = next(b for b in p.doc.iter(w("bookmarkStart")) if b.get(w("name")) == mark)
+    ref = start.getnext().find(".//w:footnoteReference", NS)
+    assert ref is not None, "the bookmark must hold the first reference"
+    refs = [r.get(w("id")) for r in p.doc.iter(w("footnoteReference"))]
+    instr = next(t for t in p.doc.iter(w("instrText")) if "NOTEREF" in (t.text or ""))
+    shown = instr.getparent().getnext().getnext()  # begin, instr, separate, result
+    assert "\\f" in instr.text and text(shown) == str(refs.index(ref.get(w("id"))) + 1)
+    assert shown.find("w:rPr/w:rStyle", NS).get(w("val")) == "FootnoteReference"
 
 
 def test_footnote_texts_follow_the_references_in_order(mini_files: Any) -> None:
     p = pkg(mini_files, "mini.it.docx")
     notes = {n.get(w("id")): text(n) for n in p.xml("word/footnotes.xml").findall("w:footnote", NS)}
     order = [notes[r.get(w("id"))] for r in p.doc.iter(w("footnoteReference"))]
-    assert len(order) == 3  # the CBAM note is cited twice (key message, summary), the other once
-    assert "32023R0956" in order[0] and order[0] == order[1]
-    assert order[2].strip("\u00a0 ") == "Nota di prova."
+    assert len(order) == 2  # the CBAM note (cited twice: key message, summary) once, then the other
+    assert "32023R0956" in order[0]
+    assert order[1].strip("\u00a0 ") == "Nota di prova."
 
 
 def test_footnote_links_resolve_to_eur_lex(sample_files: Any) -> None:
@@ -554,7 +581,7 @@ def test_parallel_columns_are_tagged_italian_and_english(sample_files: Any) -> N
         assert sum(1 for _ in runs_with_content(grid)) > 100
         refs = [r.get(w("id")) for r in p.doc.iter(w("footnoteReference"))]
         assert len(refs) == len(set(refs)) == len(notes) - 2  # both separators besides
-        assert len(refs) == sum(md_footnote_refs(md_body(sample_files[d], f"{d}.{x}.md")) for x in ("it", "en"))
+        assert len(refs) == sum(md_footnote_labels(md_body(sample_files[d], f"{d}.{x}.md")) for x in ("it", "en"))
 
 
 # --- 7. images ----------------------------------------------------------------------------------------
@@ -924,7 +951,7 @@ def test_pandoc_finds_the_notes_and_tables(pandoc_json: Any, sample_files: Any, 
     doc = pandoc_json[d]
     body = md_body(sample_files[d], f"{d}.it.md")
     notes = [n for n in _walk(doc["blocks"]) if n["t"] == "Note"]
-    assert len(notes) == md_footnote_refs(body)
+    assert len(notes) == md_footnote_labels(body)
     assert any("32023R0956" in json.dumps(n, ensure_ascii=False) for n in notes)
     table_blocks = [b for b in _walk(doc["blocks"]) if b["t"] == "Table"]
     dossier = sample_project.dossiers[d]

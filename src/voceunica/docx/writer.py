@@ -81,6 +81,7 @@ class Writer:
         if missing:
             raise DocxError(f"{reference.name} lacks the style(s) {', '.join(missing)}")
         self.footnotes: list[str] = []
+        self.first_refs: dict[tuple[str, str], tuple[int, str]] = {}  # (language, label) -> (number, bookmark)
         self.notes_part = self._footnotes_part()
         self.bookmarks = 0
         self.shapes = 1000
@@ -221,18 +222,29 @@ class Writer:
         return "".join(out)
 
     def footnote_ref(self, node: SyntaxTreeNode, st: _State) -> str:
+        """The first reference to a note makes the Word footnote; a later one
+        repeats its number through a NOTEREF field, as an author in Word would,
+        instead of printing the same note twice."""
         label = str(node.meta.get("label", ""))
         definition = st.notes.get(label)
         if definition is None:
             raise DocxError(f"footnote [^{label}] has no definition", _line(node))
+        ref_style = self.sid("Footnote Reference")
+        first = self.first_refs.get((st.lang.code, label))
+        if first is not None:
+            fid, mark = first
+            return ooxml.field(f"NOTEREF {mark} \\f \\h", str(fid), st.lang.tag, ref_style)
         fid = len(self.footnotes) + 1
         paras = []
         for p in definition.children:
             if p.type != "paragraph":
                 raise DocxError(f"footnote [^{label}] holds a {p.type}; notes hold paragraphs only", _line(p))
             paras.append((self.sid("Footnote Text"), self.inline(p.children[0], st, part=self.notes_part)))
-        self.footnotes.append(ooxml.footnote(fid, paras, self.sid("Footnote Reference"), st.lang.tag))
-        return ooxml.footnote_reference(fid, self.sid("Footnote Reference"), st.lang.tag)
+        self.footnotes.append(ooxml.footnote(fid, paras, ref_style, st.lang.tag))
+        self.bookmarks += 1
+        mark = f"_RefNote{fid}"
+        self.first_refs[(st.lang.code, label)] = (fid, mark)
+        return ooxml.bookmark(self.bookmarks, mark, ooxml.footnote_reference(fid, ref_style, st.lang.tag))
 
     def image(self, node: SyntaxTreeNode, st: _State) -> str:
         src = str(node.attrs.get("src", ""))
