@@ -265,8 +265,9 @@ def test_sample_dossier_redline_with_text_and_table_changes(sample: Path, tmp_pa
     assert "163" in dels and "164" in ins  # the table cell 163,9 → 164,2
     for el in rl.iter_revisions(doc):
         assert el.get(q("author")) and el.get(q("date"))
-    # nothing else is marked: the district sentence and the one table cell are the only changed paragraphs
-    assert len(changed_paragraphs(doc)) == 2
+    # nothing else is marked: the district sentence, the one table cell and the exports chart drawn
+    # from that table are the only changed paragraphs
+    assert len(changed_paragraphs(doc)) == 3
     assert_accept_and_reject_give_both_revisions(out, rendered(sample, "HEAD~1", "steel-2026", "it"),
                                                  rendered(sample, "HEAD", "steel-2026", "it"))
 
@@ -281,9 +282,6 @@ def test_unchanged_text_of_a_merged_paragraph_stays_in_whole_runs(history: Path,
     assert "Il periodo definitivo " in texts
 
 
-@pytest.mark.xfail(strict=True, reason="redline compares blocks by style and text only (_block_key uses itertext), "
-                                       "so a chart whose data changed — new image, new alt text — is copied as "
-                                       "unchanged: the change is not tracked and Reject all keeps the new chart")
 def test_a_chart_whose_data_changed_is_a_tracked_change(mini: Path, tmp_path: Path) -> None:
     git(mini, "init", "-q", "-b", "main")
     commit_all(mini, "base")
@@ -300,3 +298,15 @@ def test_a_chart_whose_data_changed_is_a_tracked_change(mini: Path, tmp_path: Pa
     assert old_alt != new_alt  # the chart did change (its alt text lists every value) …
     # … so its drawing should be inside a tracked insertion
     assert any(el.find(f".//{{{WP}}}docPr") is not None for el in doc.iter(q("ins")))
+    # and the old chart inside a tracked deletion, its picture carried into this package
+    deleted = [d for el in doc.iter(q("del")) for d in el.iter(f"{{{WP}}}docPr")]
+    assert [d.get("descr") for d in deleted] == old_alt
+    rels = {r.get("Id"): r.get("Target") for r in part(out, "word/_rels/document.xml.rels")}
+    old_png = render_dossier(gitrev.project_at(mini, "HEAD~1"), "mini")["mini.exports.it.png"]
+    del_blips = [b for el in doc.iter(q("del"))
+                 for b in el.iter("{http://schemas.openxmlformats.org/drawingml/2006/main}blip")]
+    assert del_blips
+    with zipfile.ZipFile(out) as z:
+        for b in del_blips:
+            target = rels[b.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed")]
+            assert z.read(f"word/{target}") == old_png

@@ -123,11 +123,61 @@ def _text_el(text: str, deleted: bool) -> etree._Element:
     return el
 
 
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_R = "http://schemas.openxmlformats.org/package/2006/relationships"
+A_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+WP_DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+PIC_CNVPR = "{http://schemas.openxmlformats.org/drawingml/2006/picture}cNvPr"
+RT_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+
+
+class Images:
+    """Pictures of the old revision that a deletion still shows: each is copied
+    into the new package under a relationship of its own, so "Reject all"
+    brings the old chart back and nothing points into the other file."""
+
+    def __init__(self, old_parts: dict[str, bytes], new_parts: dict[str, bytes]) -> None:
+        self.old_parts, self.new_parts = old_parts, new_parts
+        self.old_rels = {r.get("Id"): r.get("Target") for r in
+                         etree.fromstring(old_parts["word/_rels/document.xml.rels"])} \
+            if "word/_rels/document.xml.rels" in old_parts else {}
+        self.rels = etree.fromstring(new_parts["word/_rels/document.xml.rels"])
+        self.adopted: dict[str, str] = {}
+        self.shape = 95000
+
+    def adopt(self, drawing: etree._Element) -> bool:
+        """Point `drawing` (from the old document) at a copy of its picture; False if it cannot be."""
+        for blip in drawing.iter(A_BLIP):
+            old_rid = blip.get(f"{{{R}}}embed", "")
+            if old_rid not in self.adopted:
+                target = self.old_rels.get(old_rid)
+                data = self.old_parts.get(f"word/{target}") if target else None
+                if data is None:
+                    return False
+                n = len(self.adopted) + 1
+                name = f"media/redline-old-{n}{target[target.rfind('.'):] if '.' in target else ''}"
+                self.new_parts[f"word/{name}"] = data
+                rid = f"rIdRedline{n}"
+                etree.SubElement(self.rels, f"{{{PKG_R}}}Relationship", Id=rid, Type=RT_IMAGE, Target=name)
+                self.adopted[old_rid] = rid
+            blip.set(f"{{{R}}}embed", self.adopted[old_rid])
+        for el in list(drawing.iter(WP_DOCPR)) + list(drawing.iter(PIC_CNVPR)):
+            self.shape += 1
+            el.set("id", str(self.shape))
+        return True
+
+    def save(self) -> None:
+        self.new_parts["word/_rels/document.xml.rels"] = etree.tostring(self.rels, xml_declaration=True,
+                                                                       encoding="UTF-8", standalone=True)
+
+
 class Merger:
-    def __init__(self, tracker: Tracker, old_notes: Footnotes, new_notes: Footnotes) -> None:
+    def __init__(self, tracker: Tracker, old_notes: Footnotes, new_notes: Footnotes,
+                 images: Images | None = None) -> None:
         self.t = tracker
         self.old_notes = old_notes
         self.new_notes = new_notes
+        self.images = images
         self.next_note = 80000
 
     # --- whole blocks -----------------------------------------------------------
@@ -188,7 +238,8 @@ class Merger:
             elif deleted and el.tag == q("instrText"):
                 el.tag = q("delInstrText")
             elif deleted and el.tag == q("drawing"):
-                r.remove(el)  # its image belongs to the old package
+                if self.images is None or not self.images.adopt(el):
+                    r.remove(el)  # its picture cannot be carried over: the deletion shows no image
             elif deleted and el.tag == q("footnoteReference"):
                 el.set(q("id"), self._adopt_note(el.get(q("id"), "")))
 
@@ -322,7 +373,9 @@ def _style_of(p: etree._Element) -> str:
 
 
 def _p_signature(p: etree._Element) -> str:
-    return _style_of(p) + "\0" + "".join(p.itertext())
+    # A picture has no text; its alt text (which lists a chart's values) tells one from another.
+    pictures = "\0".join(d.get("descr", "") for d in p.iter(WP_DOCPR))
+    return _style_of(p) + "\0" + "".join(p.itertext()) + "\0" + pictures
 
 
 def _block_key(b: etree._Element) -> str:
@@ -346,14 +399,16 @@ def _body_blocks(doc: etree._Element) -> tuple[etree._Element, list[etree._Eleme
 def redline_docx(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.datetime) -> bytes:
     """The new DOCX with the changes from the old one tracked."""
     with zipfile.ZipFile(io.BytesIO(old_docx)) as z:
-        old_doc = etree.fromstring(z.read("word/document.xml"))
-        old_fn = z.read("word/footnotes.xml") if "word/footnotes.xml" in z.namelist() else None
+        old_parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    old_doc = etree.fromstring(old_parts["word/document.xml"])
+    old_fn = old_parts.get("word/footnotes.xml")
     with zipfile.ZipFile(io.BytesIO(new_docx)) as z:
         infos = z.infolist()
         parts = {i.filename: z.read(i.filename) for i in infos}
     new_doc = etree.fromstring(parts["word/document.xml"])
     new_notes = Footnotes(parts.get("word/footnotes.xml"))
-    merger = Merger(Tracker(author, date), Footnotes(old_fn), new_notes)
+    images = Images(old_parts, parts)
+    merger = Merger(Tracker(author, date), Footnotes(old_fn), new_notes, images)
     _, old_blocks, _ = _body_blocks(old_doc)
     body, new_blocks, sect = _body_blocks(new_doc)
     merged = merger.merge_blocks(old_blocks, new_blocks)
@@ -373,11 +428,29 @@ def redline_docx(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.date
             settings.insert(0, etree.Element(q("trackRevisions")))
         parts["word/settings.xml"] = etree.tostring(settings, xml_declaration=True, encoding="UTF-8",
                                                     standalone=True)
+    images.save()
+    _declare_extensions(parts, [n for n in parts if n.startswith("word/media/redline-old-")])
+    known = {i.filename for i in infos}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as out:
         for info in infos:
             out.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
+        for name in sorted(set(parts) - known):  # pictures carried over from the old revision
+            extra = zipfile.ZipInfo(name, date_time=infos[0].date_time)
+            extra.external_attr = infos[0].external_attr
+            out.writestr(extra, parts[name], compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
+
+
+def _declare_extensions(parts: dict[str, bytes], names: list[str]) -> None:
+    """Give each file extension in `names` a content type, if the package has none."""
+    ct = etree.fromstring(parts["[Content_Types].xml"])
+    ns = "http://schemas.openxmlformats.org/package/2006/content-types"
+    have = {d.get("Extension", "").lower() for d in ct.iter(f"{{{ns}}}Default")}
+    types = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif"}
+    for ext in sorted({n.rsplit(".", 1)[-1].lower() for n in names if "." in n} - have):
+        ct.insert(0, etree.Element(f"{{{ns}}}Default", Extension=ext, ContentType=types.get(ext, "image/png")))
+    parts["[Content_Types].xml"] = etree.tostring(ct, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 # --- applying the changes, as Word's Accept all / Reject all do ----------------------
