@@ -187,7 +187,9 @@ def test_redline_tracks_a_revised_sentence_word_by_word(history: Path, tmp_path:
                                                  rendered(history, "HEAD", "mini", "it"))
 
     # further edits by reviewers are tracked too
-    assert part(out, "word/settings.xml").find(q("trackRevisions")) is not None
+    settings = [el.tag for el in part(out, "word/settings.xml")]
+    # CT_Settings is a sequence: after zoom, before defaultTabStop (else Word calls the file damaged)
+    assert settings.index(q("zoom")) < settings.index(q("trackRevisions")) < settings.index(q("defaultTabStop"))
 
 
 def test_redline_in_english_with_an_author(history: Path, tmp_path: Path) -> None:

@@ -425,7 +425,10 @@ def redline_docx(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.date
     if "word/settings.xml" in parts:  # further edits by reviewers are tracked too
         settings = etree.fromstring(parts["word/settings.xml"])
         if settings.find(q("trackRevisions")) is None:
-            settings.insert(0, etree.Element(q("trackRevisions")))
+            # CT_Settings is a sequence: trackRevisions goes after these, or Word reports the file damaged
+            before = {q(n) for n in _SETTINGS_BEFORE_TRACK_REVISIONS}
+            at = max((i + 1 for i, el in enumerate(settings) if el.tag in before), default=0)
+            settings.insert(at, etree.Element(q("trackRevisions")))
         parts["word/settings.xml"] = etree.tostring(settings, xml_declaration=True, encoding="UTF-8",
                                                     standalone=True)
     images.save()
@@ -440,6 +443,17 @@ def redline_docx(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.date
             extra.external_attr = infos[0].external_attr
             out.writestr(extra, parts[name], compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
+
+
+_SETTINGS_BEFORE_TRACK_REVISIONS = (
+    "writeProtection", "view", "zoom", "removePersonalInformation", "removeDateAndTime",
+    "doNotDisplayPageBoundaries", "displayBackgroundShape", "printPostScriptOverText",
+    "printFractionalCharacterWidth", "printFormsData", "embedTrueTypeFonts", "embedSystemFonts",
+    "saveSubsetFonts", "saveFormsData", "mirrorMargins", "alignBordersAndEdges", "bordersDoNotSurroundHeader",
+    "bordersDoNotSurroundFooter", "gutterAtTop", "hideSpellingErrors", "hideGrammaticalErrors",
+    "activeWritingStyle", "proofState", "formsDesign", "attachedTemplate", "linkStyles",
+    "stylePaneFormatFilter", "stylePaneSortMethod", "documentType", "mailMerge", "revisionView",
+)
 
 
 def _declare_extensions(parts: dict[str, bytes], names: list[str]) -> None:
