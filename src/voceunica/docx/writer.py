@@ -261,8 +261,6 @@ class Writer:
         self.shapes += 1
         return ooxml.run_xml(ooxml.picture(rid, self.shapes, src, alt, cx, cy), None, st.lang.tag)
 
-    def cell_text(self, text: str, st: _State, style: str) -> str:
-        return ooxml.paragraph(style, ooxml.run(text, None, st.lang.tag))
 
 
 def _line(node: SyntaxTreeNode) -> int | None:
