@@ -52,7 +52,11 @@ def main_options(
 
 
 def _shown(p: Problem) -> Problem:
-    """Problem paths are project-relative; show them relative to where the user stands."""
+    """Problem paths are project-relative (or absolute, for files outside the
+    project); show them relative to where the user stands."""
+    if Path(p.path).is_absolute():
+        rel = os.path.relpath(p.path)
+        return Problem(p.path if rel.startswith("..") else rel, p.line, p.col, p.message, p.severity)
     if state.root.resolve() == Path.cwd().resolve() or p.path.startswith("<"):
         return p
     rel = os.path.relpath(state.root / p.path)
@@ -313,6 +317,46 @@ def i18n_mark(
     project = load_project(state.root)
     path, changed = mark_translated(project, position, field)
     typer.echo(f"{os.path.relpath(path)}: {len(changed)} field(s) marked translated", err=True)
+
+
+@i18n.command("export")
+def i18n_export(
+    position: Annotated[Optional[list[str]], typer.Argument(help="Position ids (default: all).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The XLIFF file to write.", metavar="FILE")] = Path(
+        "voceunica.xlf"),
+) -> None:
+    """Write the texts to translate as XLIFF 1.2, for Trados, memoQ or OmegaT."""
+    from voceunica.validate import load_project
+    from voceunica.write import atomic_write
+    from voceunica.xliff import export_xliff
+
+    project = load_project(state.root)
+    data = export_xliff(project, position or None)
+    target = out if out.is_absolute() else Path.cwd() / out
+    atomic_write(target, data)
+    typer.echo(f"{os.path.relpath(target)}: {data.count(b'<trans-unit ')} units from "
+               f"{len(position or project.positions)} position(s)", err=True)
+
+
+@i18n.command("import")
+def i18n_import(
+    file: Annotated[Path, typer.Argument(help="An XLIFF file exported by `i18n export` and translated.")],
+) -> None:
+    """Write confirmed translations from an XLIFF file back into the positions, marked current."""
+    from voceunica.errors import VoceunicaError, problem
+    from voceunica.validate import load_project
+    from voceunica.xliff import import_xliff
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise VoceunicaError(problem(str(file), 1, 1, f"cannot read file: {exc.strerror}")) from None
+    project = load_project(state.root)
+    done = import_xliff(project, data, str(file.resolve()))
+    for item in done:
+        typer.echo(f"{item.position}: {', '.join(item.fields)}")
+    typer.echo(f"imported {sum(len(i.fields) for i in done)} field(s) into {len(done)} position(s); "
+               "changed texts need new sign-offs", err=True)
 
 
 def main() -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Any
 
 from voceunica.errors import VoceunicaError, problem
-from voceunica.fingerprint import fingerprint, translation_marks
+from voceunica.fingerprint import field_name, fingerprint, translation_marks
 from voceunica.load import parse_yaml
-from voceunica.model import REGIONS, Position
+from voceunica.model import REGIONS, Position, iter_texts
 from voceunica.validate import Project, validate_model
 from voceunica.write import atomic_write
 
@@ -110,3 +111,50 @@ def mark_translated(project: Project, pid: str, fields: list[str] | None = None)
             del record[f]  # fields that no longer exist
 
     return _edit(project, pid, change), changed
+
+
+_FIELD_PART = re.compile(r"([A-Za-z_]+)|\[(\d+)\]")
+
+
+def _field_loc(name: str) -> list[str | int]:
+    """'sections[0].body' → ['sections', 0, 'body']."""
+    return [m.group(1) if m.group(1) else int(m.group(2)) for m in _FIELD_PART.finditer(name)]
+
+
+def set_translations(project: Project, pid: str, fields: dict[str, tuple[str, str]]) -> list[str]:
+    """Write translations into position `pid`: field -> (target text, hash of the
+    source it was made from).  Keeps block style for multi-line texts; a text
+    equal but for spacing is left as it is.  Returns the fields changed."""
+    pos = project.positions.get(pid)
+    if pos is None:
+        raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
+    target = "en" if pos.source_language == "it" else "it"
+    current = {field_name(loc[:-1]): text for loc, lang, text in iter_texts(pos) if lang == target}
+    texts = {f: t for f, (t, _) in fields.items() if " ".join(t.split()) != " ".join(current.get(f, "").split())}
+    marks = {f: h for f, (_, h) in fields.items() if pos.translated_from.get(f) != h}
+    changed = sorted(set(texts) | set(marks))
+    if not changed:
+        return []
+
+    def change(doc: Any) -> None:
+        from ruamel.yaml.comments import CommentedMap
+        from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+        for f, text in texts.items():
+            node = doc
+            for part in _field_loc(f):
+                node = node[part]
+            old = node.get(target)
+            if "\n" in text.strip() or isinstance(old, (LiteralScalarString, FoldedScalarString)):
+                node[target] = LiteralScalarString(text.strip("\n") + "\n")
+            else:
+                node[target] = text.strip()
+        record = doc.get("translated_from")
+        if record is None:
+            record = CommentedMap()
+            doc["translated_from"] = record
+        for f, h in marks.items():
+            record[f] = h
+
+    _edit(project, pid, change)
+    return changed

@@ -1,0 +1,168 @@
+"""Translation exchange with CAT tools: XLIFF 1.2 out, translations back in.
+
+EU translators work in Trados Studio, memoQ or OmegaT, which exchange XLIFF.
+`export_xliff` writes one `<file>` per position, one `<trans-unit>` per
+translated field (`sections[0].body`), the source text and the current
+translation with its state: `translated`, `needs-review-translation` (the
+source changed since it was translated) or `needs-translation`.  Footnote
+references (`[^cbam]`) travel as `<ph>` placeholders, so a CAT tool protects
+them.  Each unit carries the hash of the source it shows.
+
+`import_xliff` writes the targets back into the position files (round-trip
+YAML: comments and layout kept) and records them as translated from that
+source — refusing, with the XLIFF line, a unit whose source has changed in
+the meantime: that translation was made from a text that no longer exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from voceunica.errors import Problem, VoceunicaError, problem
+from voceunica.fingerprint import field_name, text_hash, translation_status
+from voceunica.model import LANGS, iter_texts
+from voceunica.validate import FOOTNOTE_REF, Project
+
+XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
+VU_NS = "urn:voceunica:xliff"  # our extension attributes (XLIFF 1.2 allows other namespaces)
+LOCALES = {"it": "it-IT", "en": "en-GB"}
+STATES = {"translated": "translated", "outdated": "needs-review-translation", "missing": "needs-translation"}
+DONE = {"translated", "final", "signed-off"}  # target states a CAT tool sets when a translator confirms
+
+
+def _x(tag: str) -> str:
+    return f"{{{XLIFF_NS}}}{tag}"
+
+
+def export_xliff(project: Project, ids: list[str] | None = None) -> bytes:
+    from lxml import etree
+
+    chosen = ids or sorted(project.positions)
+    unknown = [i for i in chosen if i not in project.positions]
+    if unknown:
+        raise VoceunicaError([problem("positions/", 1, 1, f"no position '{i}' (or it has errors: run check)")
+                              for i in unknown])
+    root = etree.Element(_x("xliff"), nsmap={None: XLIFF_NS, "vu": VU_NS}, version="1.2")
+    for pid in chosen:
+        pos = project.positions[pid]
+        source = pos.source_language
+        target = next(lang for lang in LANGS if lang != source)
+        texts: dict[tuple[str | int, ...], dict[str, str]] = {}
+        for loc, lang, text in iter_texts(pos):
+            texts.setdefault(loc[:-1], {})[lang] = text
+        states = {s.field: s.state for s in translation_status(pos)}
+        f = etree.SubElement(root, _x("file"), original=f"positions/{pid}.yaml", datatype="x-markdown",
+                             attrib={"source-language": LOCALES[source], "target-language": LOCALES[target],
+                                     f"{{{VU_NS}}}version": pos.version})
+        body = etree.SubElement(f, _x("body"))
+        for loc, by_lang in texts.items():
+            name = field_name(loc)
+            unit = etree.SubElement(body, _x("trans-unit"), id=name, resname=name,
+                                    attrib={f"{{{VU_NS}}}source-hash": text_hash(by_lang.get(source, ""))})
+            _fill(etree.SubElement(unit, _x("source"), attrib={"{http://www.w3.org/XML/1998/namespace}space":
+                                                                "preserve"}), by_lang.get(source, ""))
+            state = states.get(name, "missing")
+            tgt = etree.SubElement(unit, _x("target"), state=STATES[state],
+                                   attrib={"{http://www.w3.org/XML/1998/namespace}space": "preserve"})
+            if state != "missing":
+                _fill(tgt, by_lang.get(target, ""))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _fill(el: Any, text: str) -> None:
+    """Text with each footnote reference as a protected placeholder."""
+    from lxml import etree
+
+    pos = 0
+    last = None
+    for n, m in enumerate(FOOTNOTE_REF.finditer(text), start=1):
+        chunk = text[pos:m.start()]
+        if last is None:
+            el.text = (el.text or "") + chunk
+        else:
+            last.tail = (last.tail or "") + chunk
+        last = etree.SubElement(el, _x("ph"), id=str(n), ctype="x-footnote-ref")
+        last.text = m.group(0)
+        pos = m.end()
+    rest = text[pos:]
+    if last is None:
+        el.text = (el.text or "") + rest
+    else:
+        last.tail = (last.tail or "") + rest
+
+
+@dataclass
+class Imported:
+    position: str
+    fields: list[str]
+
+
+def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
+    """Write every translated unit back into its position.  Problems stop the
+    import before any file is touched."""
+    from lxml import etree
+
+    from voceunica.yamledit import set_translations
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position
+        raise VoceunicaError(problem(shown, line, col + 1, f"not well-formed XML: {exc.msg}")) from None
+    if root.tag != _x("xliff") or root.get("version") != "1.2":
+        raise VoceunicaError(problem(shown, root.sourceline or 1, 1, "not an XLIFF 1.2 file"))
+    out: list[Problem] = []
+    plan: dict[str, dict[str, tuple[str, str]]] = {}  # pid -> field -> (target text, source hash)
+    for f in root.iter(_x("file")):
+        original = f.get("original", "")
+        m = re.fullmatch(r"positions/([a-z0-9-]+)\.ya?ml", original)
+        pos = project.positions.get(m.group(1)) if m else None
+        if pos is None:
+            out.append(problem(shown, f.sourceline or 1, 1, f"no position for original={original!r}"))
+            continue
+        source = pos.source_language
+        target = next(lang for lang in LANGS if lang != source)
+        if f.get("target-language") != LOCALES[target]:
+            out.append(problem(shown, f.sourceline or 1, 1, f"{original}: target-language should be "
+                                                            f"{LOCALES[target]}, not {f.get('target-language')!r}"))
+            continue
+        texts: dict[str, dict[str, str]] = {}
+        for loc, lang, text in iter_texts(pos):
+            texts.setdefault(field_name(loc[:-1]), {})[lang] = text
+        for unit in f.iter(_x("trans-unit")):
+            name = unit.get("id", "")
+            tgt = unit.find(_x("target"))
+            if tgt is None or tgt.get("state", "translated") not in DONE:
+                continue  # not (yet) confirmed by the translator: leave the position as it is
+            if name not in texts:
+                out.append(problem(shown, unit.sourceline or 1, 1, f"{original}: no translated field {name!r}"))
+                continue
+            src = unit.find(_x("source"))
+            sent = "".join(src.itertext()) if src is not None else ""
+            if text_hash(sent) != text_hash(texts[name].get(source, "")):
+                out.append(problem(shown, unit.sourceline or 1, 1,
+                                   f"{original} {name}: the source text changed since this file was exported; "
+                                   "export again and carry the translation over"))
+                continue
+            new = "".join(tgt.itertext())
+            if not new.strip():
+                out.append(problem(shown, tgt.sourceline or 1, 1, f"{original} {name}: empty translation"))
+                continue
+            sent_refs = sorted(FOOTNOTE_REF.findall(sent))
+            if sorted(FOOTNOTE_REF.findall(new)) != sent_refs:
+                out.append(problem(shown, tgt.sourceline or 1, 1,
+                                   f"{original} {name}: the translation must keep the footnote references "
+                                   f"{', '.join(f'[^{r}]' for r in sent_refs) or '(none)'}"))
+                continue
+            plan.setdefault(pos.id, {})[name] = (new, text_hash(sent))
+    if out:
+        raise VoceunicaError(out)
+    done = []
+    for pid, fields in sorted(plan.items()):
+        changed = set_translations(project, pid, fields)
+        if changed:
+            done.append(Imported(pid, changed))
+    return done

@@ -1,0 +1,135 @@
+"""XLIFF 1.2 for translators: export the texts with their state, import confirmed translations back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from voceunica.errors import VoceunicaError
+from voceunica.fingerprint import translation_status
+from voceunica.validate import load_project
+from voceunica.xliff import XLIFF_NS, export_xliff, import_xliff
+
+X = f"{{{XLIFF_NS}}}"
+POS = "positions/steel-mini.yaml"
+
+
+def units(data: bytes) -> dict[str, etree._Element]:
+    return {u.get("id"): u for u in etree.fromstring(data).iter(f"{X}trans-unit")}
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def set_target(data: bytes, unit_id: str, text: str, state: str = "translated") -> bytes:
+    root = etree.fromstring(data)
+    unit = next(u for u in root.iter(f"{X}trans-unit") if u.get("id") == unit_id)
+    target = unit.find(f"{X}target")
+    for child in list(target):
+        target.remove(child)
+    target.text = text
+    target.set("state", state)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_export_has_a_unit_per_translated_field_with_its_state(mini: Path) -> None:
+    data = export_xliff(load_project(mini))
+    root = etree.fromstring(data)
+    [f] = root.findall(f"{X}file")
+    assert (f.get("original"), f.get("source-language"), f.get("target-language")) == \
+        ("positions/steel-mini.yaml", "it-IT", "en-GB")
+    got = units(data)
+    assert list(got) == [s.field for s in translation_status(load_project(mini).positions["steel-mini"])]
+    title = got["title"]
+    assert title.findtext(f"{X}source") == "Acciaio e CBAM" and title.findtext(f"{X}target") == "Steel and CBAM"
+    assert {u.find(f"{X}target").get("state") for u in got.values()} == {"translated"}
+    assert export_xliff(load_project(mini)) == data  # same project, same bytes
+
+
+def test_footnote_references_travel_as_protected_placeholders(mini: Path) -> None:
+    summary = units(export_xliff(load_project(mini)))["summary"]
+    [ph] = summary.find(f"{X}source").findall(f"{X}ph")
+    assert ph.text == "[^cbam]" and ph.get("ctype") == "x-footnote-ref"
+    assert "".join(summary.find(f"{X}source").itertext()) == "Le Regioni chiedono un CBAM efficace[^cbam]."
+
+
+def test_a_changed_source_is_exported_for_review(mini: Path) -> None:
+    edit(mini, POS, "it: Acciaio e CBAM", "it: Acciaio, CBAM ed energia")
+    target = units(export_xliff(load_project(mini)))["title"].find(f"{X}target")
+    assert target.get("state") == "needs-review-translation" and target.text == "Steel and CBAM"
+
+
+def test_import_writes_the_translation_and_marks_it_current(mini: Path) -> None:
+    before = (mini / POS).read_text(encoding="utf-8")
+    data = set_target(export_xliff(load_project(mini)), "sections[0].body",
+                      "The definitive period began on 1 January 2026[^note].\n")
+    done = import_xliff(load_project(mini), data, "t.xlf")
+    assert [(d.position, d.fields) for d in done] == [("steel-mini", ["sections[0].body"])]
+    after = (mini / POS).read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert changed == [("        The definitive period started on 1 January 2026[^note].",
+                        "        The definitive period began on 1 January 2026[^note].")]
+    assert {s.state for s in translation_status(load_project(mini).positions["steel-mini"])} == {"translated"}
+
+
+def test_import_of_a_reviewed_translation_refreshes_its_mark(mini: Path) -> None:
+    edit(mini, POS, "it: Acciaio e CBAM", "it: Acciaio, CBAM ed energia")
+    data = set_target(export_xliff(load_project(mini)), "title", "Steel, CBAM and energy")
+    import_xliff(load_project(mini), data, "t.xlf")
+    states = {s.field: s.state for s in translation_status(load_project(mini).positions["steel-mini"])}
+    assert states["title"] == "translated"
+    assert "en: Steel, CBAM and energy" in (mini / POS).read_text(encoding="utf-8")
+
+
+def test_unconfirmed_units_are_left_alone(mini: Path) -> None:
+    before = (mini / POS).read_text(encoding="utf-8")
+    data = set_target(export_xliff(load_project(mini)), "title", "Draft title", state="needs-review-translation")
+    assert import_xliff(load_project(mini), data, "t.xlf") == []
+    assert (mini / POS).read_text(encoding="utf-8") == before
+
+
+def test_a_translation_of_an_older_source_is_refused_with_its_line(mini: Path) -> None:
+    data = set_target(export_xliff(load_project(mini)), "title", "Steel and the CBAM")
+    edit(mini, POS, "it: Acciaio e CBAM", "it: Acciaio, CBAM ed energia")
+    before = (mini / POS).read_text(encoding="utf-8")
+    with pytest.raises(VoceunicaError) as err:
+        import_xliff(load_project(mini), data, "t.xlf")
+    [p] = err.value.problems
+    line = next(i for i, text in enumerate(data.decode().splitlines(), start=1) if 'id="title"' in text)
+    assert (p.path, p.line) == ("t.xlf", line)
+    assert "source text changed since this file was exported" in p.message
+    assert (mini / POS).read_text(encoding="utf-8") == before  # nothing written
+
+
+def test_a_lost_footnote_reference_is_refused(mini: Path) -> None:
+    data = set_target(export_xliff(load_project(mini)), "summary", "The Regions ask for an effective CBAM.")
+    with pytest.raises(VoceunicaError, match=r"must keep the footnote references \[\^cbam\]"):
+        import_xliff(load_project(mini), data, "t.xlf")
+
+
+def test_cli_round_trip_and_malformed_file(mini: Path, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "voceunica", "-C", str(mini), *args], capture_output=True,
+                              text=True, timeout=120)
+
+    xlf = tmp_path / "steel.xlf"
+    done = run("i18n", "export", "--out", str(xlf))
+    assert done.returncode == 0, done.stderr
+    assert "11 units from 1 position(s)" in done.stderr
+    xlf.write_bytes(set_target(xlf.read_bytes(), "title", "Steel and the CBAM"))
+    done = run("i18n", "import", str(xlf))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "steel-mini: title"
+    bad = tmp_path / "bad.xlf"
+    bad.write_text('<?xml version="1.0"?>\n<xliff version="1.2">\n<file>\n</xliff>\n', encoding="utf-8")
+    done = run("i18n", "import", str(bad))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{bad}:4:") and "not well-formed XML" in done.stderr
