@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,16 @@ def test_not_a_project(tmp_path: Path) -> None:
     done = run("-C", str(tmp_path), "check")
     assert done.returncode == 1
     assert "not a voceunica project: 'positions/' is missing" in done.stderr
+
+
+def test_markdown_the_docx_writer_cannot_take_names_the_template_and_writes_nothing(mini: Path) -> None:
+    tpl = mini / "templates" / "dossier.md.j2"
+    tpl.write_text(tpl.read_text(encoding="utf-8").replace("# {{ labels.key_messages }}",
+                                                           "<div>boxed</div>\n\n# {{ labels.key_messages }}"),
+                   encoding="utf-8")
+    done = run("-C", str(mini), "build")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = [x for x in done.stderr.splitlines() if "cannot write DOCX" in x]
+    assert line.startswith(f"{os.path.relpath(tpl)}:1:1: dossier mini: cannot write DOCX (line ")
+    assert "HTML '<div>boxed</div>' has no Word equivalent" in line
+    assert not (mini / "build").exists()

@@ -127,8 +127,11 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
                     bodies["it"], metas["it"], bodies["en"], metas["en"],
                     reference=project.reference_docx, resource_dir=resources)
         except writer.DocxError as exc:
-            raise VoceunicaError(problem(f"{dossier_id} (rendered Markdown)", getattr(exc, "line", None) or 1, 1,
-                                         f"cannot write DOCX: {exc}")) from None
+            # Positions are validated before rendering, so Markdown the writer cannot take comes from the
+            # template: name it, and the line of the rendered Markdown (`build` writes nothing on error).
+            where = f" (line {exc.line} of the Markdown it renders)" if exc.line else ""
+            raise VoceunicaError(problem(f"templates/{dossier.template}", 1, 1,
+                                         f"dossier {dossier_id}: cannot write DOCX{where}: {exc}")) from None
     return out
 
 
