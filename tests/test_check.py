@@ -157,3 +157,38 @@ def test_every_problem_is_collected_not_just_the_first(mini: Path) -> None:
     found = problems(mini)
     assert [p.split(":")[0] for p in found] == [CSV, DOS, POS]
     assert "'steal' is not allowed" in found[2]
+
+
+BODY_EN = "        The definitive period started on 1 January 2026[^note].\n"
+
+
+@pytest.mark.parametrize(("extra", "needle", "message"), [
+    ("        <!-- da rivedere\n\n        More text.\n", "<!-- da rivedere",
+     "comment '<!--' is never closed with '-->': everything after it would disappear"),
+    ("        <!-- vu:pagebreak -->\n", "<!-- vu:pagebreak",
+     "layout directives (<!-- vu:... -->) belong in templates, not in texts"),
+    ("        ![chart](chart.png)\n", "![chart]",
+     "images are not supported in position texts; figures come from annexes (chart:)"),
+    ("        Subtitle\n        ---\n", "        ---",
+     "a line of '-' right under text makes that text a heading; leave a blank line before it (a rule) "
+     "or remove it"),
+    ("        # Title\n", "# Title", "headings inside a section are not allowed; add a section instead"),
+])
+def test_markdown_that_would_not_survive_the_layout_is_refused(mini: Path, extra: str, needle: str,
+                                                               message: str) -> None:
+    edit(mini, POS, BODY_EN, BODY_EN + "\n" + extra)
+    line = line_of(mini, POS, needle)
+    found = problems(mini)
+    assert any(p.startswith(f"{POS}:{line}:") and p.endswith(f"sections[0].body.en: {message}") for p in found), found
+
+
+def test_a_rule_after_a_blank_line_or_a_list_is_fine(mini: Path) -> None:
+    edit(mini, POS, BODY_EN, BODY_EN + "\n        ---\n\n        - one\n        ---\n")
+    assert problems(mini) == []
+
+
+def test_a_note_cannot_cite_another_note(mini: Path) -> None:
+    edit(mini, POS, "text: {it: Nota di prova., en: A test note.}", "text: {it: Nota di prova., en: 'See[^cbam].'}")
+    line = line_of(mini, POS, "See[^cbam]")
+    assert any(p.startswith(f"{POS}:{line}:") and "a note cannot cite another note ([^cbam])" in p
+               for p in problems(mini))

@@ -354,6 +354,11 @@ def _typename(value: Any) -> str:
 FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _HTML = re.compile(r"<(?!!--)[A-Za-z/][^>]*>")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)", re.M)
+# A line of '=' or '-' right under text turns that text into a (setext) heading.
+_SETEXT = re.compile(r"^(?![ \t]*(?:[-*+>|]|\d+[.)])(?:\s|$))[ \t]*\S.*\n {0,3}(=+|-+)[ \t]*$", re.M)
+_IMAGE = re.compile(r"!\[[^\]]*\]\(")
+_COMMENT_OPEN = re.compile(r"<!--")
+_DIRECTIVE = re.compile(r"<!--\s*vu[:-]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -378,12 +383,33 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
         for m in _HTML.finditer(text):
             out.append(_text_problem(source, loc, text, m.start(),
                                      f"{_dotted(loc)}: raw HTML {m.group()!r} is not allowed; use Markdown"))
-        if loc[0] == "sections":
-            for m in _HEADING.finditer(text):
+        for m in _HEADING.finditer(text):
+            where = "a section" if loc[0] == "sections" else "this text"
+            out.append(_text_problem(source, loc, text, m.start(),
+                                     f"{_dotted(loc)}: headings inside {where} are not allowed; "
+                                     + ("add a section instead" if loc[0] == "sections" else "the layout gives them")))
+        for m in _SETEXT.finditer(text):
+            out.append(_text_problem(source, loc, text, m.start(1) if m.start(1) >= 0 else m.start(),
+                                     f"{_dotted(loc)}: a line of '{m.group(1)[0]}' right under text makes that text "
+                                     "a heading; leave a blank line before it (a rule) or remove it"))
+        for m in _IMAGE.finditer(text):
+            out.append(_text_problem(source, loc, text, m.start(),
+                                     f"{_dotted(loc)}: images are not supported in position texts; "
+                                     "figures come from annexes (chart:)"))
+        for m in _COMMENT_OPEN.finditer(text):
+            if _DIRECTIVE.match(text, m.start()):
                 out.append(_text_problem(source, loc, text, m.start(),
-                                         f"{_dotted(loc)}: headings inside a section are not allowed; "
-                                         "add a section instead"))
-        for m in FOOTNOTE_REF.finditer(text):
+                                         f"{_dotted(loc)}: layout directives (<!-- vu:... -->) belong in templates, "
+                                         "not in texts"))
+            elif text.find("-->", m.end()) == -1:
+                out.append(_text_problem(source, loc, text, m.start(),
+                                         f"{_dotted(loc)}: comment '<!--' is never closed with '-->': "
+                                         "everything after it would disappear"))
+        refs = list(FOOTNOTE_REF.finditer(text))
+        if refs and loc[0] in ("notes", "eu_files"):
+            out.append(_text_problem(source, loc, text, refs[0].start(),
+                                     f"{_dotted(loc)}: a note cannot cite another note ([^{refs[0].group(1)}])"))
+        for m in refs:
             key = m.group(1)
             used.add(key)
             if key not in keys:
