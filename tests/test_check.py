@@ -192,3 +192,10 @@ def test_a_note_cannot_cite_another_note(mini: Path) -> None:
     line = line_of(mini, POS, "See[^cbam]")
     assert any(p.startswith(f"{POS}:{line}:") and "a note cannot cite another note ([^cbam])" in p
                for p in problems(mini))
+
+
+@pytest.mark.parametrize("value", ['"163.1\n2"', "١٦٣", "1" * 5000, "1e3", "+1"])
+def test_a_number_cell_that_is_not_a_plain_number_is_reported_not_crashed_on(mini: Path, value: str) -> None:
+    edit(mini, CSV, "2024,163.9,80.1", f"2024,{value},80.1")
+    found = problems(mini)
+    assert len(found) == 1 and found[0].startswith(f"{CSV}:3:6: column 'lombardia': expected a number"), found

@@ -249,17 +249,23 @@ class Labels(Model):
     labels: dict[str, Text]
 
 
+_LEAVES = (str, int, float, bool, dt.date, type(None))
+
+
 def iter_texts(obj: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
     """Every (location, language, text) in a validated model."""
-    if isinstance(obj, Text):
+    if type(obj) is Text:
         for lang in LANGS:
-            yield loc + (lang,), lang, obj[lang]
+            yield loc + (lang,), lang, getattr(obj, lang)
     elif isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
-            yield from iter_texts(getattr(obj, name), loc + (name,))
+            value = getattr(obj, name)
+            if not isinstance(value, _LEAVES):  # most fields hold no text: skip a generator each
+                yield from iter_texts(value, loc + (name,))
     elif isinstance(obj, list):
         for i, item in enumerate(obj):
             yield from iter_texts(item, loc + (i,))
     elif isinstance(obj, dict):
         for k, v in obj.items():
-            yield from iter_texts(v, loc + (k,))
+            if not isinstance(v, _LEAVES):
+                yield from iter_texts(v, loc + (k,))
