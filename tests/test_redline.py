@@ -312,3 +312,21 @@ def test_a_chart_whose_data_changed_is_a_tracked_change(mini: Path, tmp_path: Pa
         for b in del_blips:
             target = rels[b.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed")]
             assert z.read(f"word/{target}") == old_png
+
+
+def test_a_changed_note_alone_is_a_tracked_change(mini: Path, tmp_path: Path) -> None:
+    git(mini, "init", "-q", "-b", "main")
+    commit_all(mini, "base")
+    revise_position(mini, "steel-mini", ("1.0.0", "1.0.1"),
+                    ("text: {it: Nota di prova., en: A test note.}",
+                     "text: {it: Nota di prova rivista., en: A revised test note.}"))
+    commit_all(mini, "revise a note")
+    out = tmp_path / "r.docx"
+    res = run_cli(mini, "redline", "mini", "HEAD~1", "HEAD", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    doc = part(out, "word/document.xml")
+    dels = [el for el in revisions(doc) if el.tag == q("del") and el.find(f".//{q('footnoteReference')}") is not None]
+    inss = [el for el in revisions(doc) if el.tag == q("ins") and el.find(f".//{q('footnoteReference')}") is not None]
+    assert dels and inss, "the old note's reference deleted, the new one inserted"
+    assert_accept_and_reject_give_both_revisions(out, rendered(mini, "HEAD~1", "mini", "it"),
+                                                 rendered(mini, "HEAD", "mini", "it"))

@@ -316,8 +316,8 @@ class Merger:
 
     # --- bodies -------------------------------------------------------------------
     def merge_blocks(self, old: list[etree._Element], new: list[etree._Element]) -> list[etree._Element]:
-        sig = lambda b: etree.tostring(b, method="c14n") if b.tag != q("p") else _p_signature(b)  # noqa: E731
-        sm = SequenceMatcher(None, [_block_key(b) for b in old], [_block_key(b) for b in new], autojunk=False)
+        sm = SequenceMatcher(None, [_block_key(b, self.old_notes) for b in old],
+                             [_block_key(b, self.new_notes) for b in new], autojunk=False)
         out: list[etree._Element] = []
         for op, i1, i2, j1, j2 in sm.get_opcodes():
             if op == "equal":
@@ -336,7 +336,6 @@ class Merger:
                         out.append(self.mark_block(o, "del"))
                     if n is not None:
                         out.append(self.mark_block(n, "ins"))
-        del sig
         return out
 
     def merge_table(self, old: etree._Element, new: etree._Element) -> etree._Element:
@@ -345,7 +344,7 @@ class Merger:
             for otc, ntc in zip(otr.findall(q("tc")), ntr.findall(q("tc"))):
                 ops = [c for c in otc if c.tag != q("tcPr")]
                 nps = [c for c in ntc if c.tag != q("tcPr")]
-                if [_block_key(b) for b in ops] == [_block_key(b) for b in nps]:
+                if [_block_key(b, self.old_notes) for b in ops] == [_block_key(b, self.new_notes) for b in nps]:
                     continue
                 merged = self.merge_blocks(ops, nps)
                 for c in nps:
@@ -372,16 +371,18 @@ def _style_of(p: etree._Element) -> str:
     return s.get(q("val"), "") if s is not None else ""
 
 
-def _p_signature(p: etree._Element) -> str:
+def _p_signature(p: etree._Element, notes: Footnotes | None = None) -> str:
     # A picture has no text; its alt text (which lists a chart's values) tells one from another.
     pictures = "\0".join(d.get("descr", "") for d in p.iter(WP_DOCPR))
-    return _style_of(p) + "\0" + "".join(p.itertext()) + "\0" + pictures
+    # A footnote's text is part of the paragraph that cites it: a changed source changes the paragraph.
+    cited = "\0".join(notes.text(r.get(q("id"), "")) for r in p.iter(q("footnoteReference"))) if notes else ""
+    return _style_of(p) + "\0" + "".join(p.itertext()) + "\0" + pictures + "\0" + cited
 
 
-def _block_key(b: etree._Element) -> str:
+def _block_key(b: etree._Element, notes: Footnotes | None = None) -> str:
     if b.tag == q("p"):
-        return "p\0" + _p_signature(b)
-    return b.tag + "\0" + "\x1f".join(_p_signature(p) for p in b.iter(q("p")))
+        return "p\0" + _p_signature(b, notes)
+    return b.tag + "\0" + "\x1f".join(_p_signature(p, notes) for p in b.iter(q("p")))
 
 
 def _same_shape(a: etree._Element, b: etree._Element) -> bool:
