@@ -69,3 +69,26 @@ def test_pdf_contents_page_shows_where_each_heading_landed(mini: Path, tmp_path:
     for heading, page in numbers.items():
         assert int(page) - 1 > at, f"{heading!r} points at the contents page itself"
         assert heading in pages[int(page) - 1], f"{heading!r} is not on page {page}"
+
+
+@pytest.mark.soffice
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="needs LibreOffice (soffice) and poppler (pdftotext); .ci/run installs them")
+def test_a_heading_mentioned_earlier_in_the_text_is_found_where_it_stands(mini: Path, tmp_path: Path) -> None:
+    pos = mini / "positions" / "steel-mini.yaml"
+    pos.write_text(pos.read_text(encoding="utf-8").replace(
+        "Il periodo definitivo è iniziato il 1º gennaio 2026[^note].",
+        "Il periodo definitivo è iniziato il 1º gennaio 2026[^note] (si vedano le Proposte di emendamento)."),
+        encoding="utf-8")
+    tpl = mini / "templates" / "dossier.md.j2"
+    tpl.write_text(tpl.read_text(encoding="utf-8").replace(
+        "## {{ labels.amendments }}", "<!-- vu:pagebreak -->\n\n## {{ labels.amendments }}"), encoding="utf-8")
+    pdfs, _ = convert({"mini.it.docx": mini_docx(mini)})
+    pdf = tmp_path / "mini.it.pdf"
+    pdf.write_bytes(pdfs["mini.it.pdf"])
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    mention = next(i for i, p in enumerate(pages) if "si vedano le Proposte" in " ".join(p.split())) + 1
+    contents = next(p for p in pages if "Indice" in p)
+    [number] = re.findall(r"^\s*Proposte di emendamento\s*\.{3,}\s*(\d+)\s*$", contents, re.M)
+    assert int(number) == mention + 1  # the heading, after the page break; not the page that mentions it

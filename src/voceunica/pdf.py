@@ -98,25 +98,78 @@ def toc_pages(docx: bytes, pdf: bytes, work: Path) -> dict[str, int]:
         return {}
     path = work / "probe.pdf"
     path.write_bytes(pdf)
+    headings = _heading_texts(path)
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120,
                           check=False).stdout.decode("utf-8", "replace")
-    pages = [_norm(p) for p in text.split("\f")]
+    pages = [[_norm(line) for line in page.splitlines() if line.strip()] for page in text.split("\f")]
     # The contents page lists every entry; the body starts after the page that lists the last one.
     last = _norm(entries[-1][1])
-    start = next((i + 1 for i, p in enumerate(pages) if last in p), 0)
+    start = next((i + 1 for i, p in enumerate(pages) if last in " ".join(p)), 0)
+    if headings is not None and len(headings) >= len([p for p in pages if p]):
+        pages = headings  # only what is set larger than the body text can be a heading
     found: dict[str, int] = {}
     at = start
     for mark, title in entries:
-        words = _norm(title).split()
-        # A heading set in a narrow column (parallel layout) wraps, and the text
-        # of the other column may come between its lines: fall back to its start.
-        for needle in dict.fromkeys((" ".join(words), " ".join(words[:4]))):
-            page = next((i for i in range(at, len(pages)) if needle and needle in pages[i]), None)
-            if page is not None:
-                found[mark] = page + 1
-                at = page
-                break
+        page = _heading_page(pages, at, _norm(title))
+        if page is not None:
+            found[mark] = page + 1
+            at = page
     return found
+
+
+def _heading_texts(pdf: Path) -> list[list[str]] | None:
+    """Per page, the lines set in a larger type than the body text (headings), in
+    reading order within each column, from poppler's pdftohtml; None without it."""
+    if shutil.which("pdftohtml") is None:
+        return None
+    done = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(pdf)], capture_output=True, timeout=120,
+                          check=False)
+    try:
+        root = etree.fromstring(done.stdout, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+    if root is None:
+        return None
+    sizes: dict[str, float] = {}
+    weight: dict[float, int] = {}
+    for spec in root.iter("fontspec"):
+        sizes[spec.get("id", "")] = float(spec.get("size", "0"))
+    texts = list(root.iter("text"))
+    for t in texts:
+        size = sizes.get(t.get("font", ""), 0.0)
+        weight[size] = weight.get(size, 0) + len("".join(t.itertext()))
+    if not weight:
+        return None
+    body = max(weight, key=lambda k: weight[k])
+    pages = []
+    for page in root.iter("page"):
+        columns: dict[int, list[tuple[int, str]]] = {}
+        for t in page.iter("text"):
+            if sizes.get(t.get("font", ""), 0.0) > body + 0.5:
+                left = int(t.get("left", "0")) // 40  # one bucket per column start
+                columns.setdefault(left, []).append((int(t.get("top", "0")), _norm("".join(t.itertext()))))
+        pages.append([line for col in sorted(columns) for _, line in sorted(columns[col])])
+    return pages
+
+
+def _heading_page(pages: list[list[str]], start: int, heading: str) -> int | None:
+    """The first page from `start` where `heading` stands as lines of its own (a
+    heading may wrap over up to three lines); failing that, where its first
+    words start a line: in a parallel text the other column's words can come
+    between the lines of a wrapped heading.  Never a mere mention in running text."""
+    if not heading:
+        return None
+    for i in range(start, len(pages)):
+        lines = pages[i]
+        for n in (1, 2, 3):
+            if any(" ".join(lines[k:k + n]) == heading for k in range(len(lines) - n + 1)):
+                return i
+    words = heading.split()[:4]
+    prefix = " ".join(words)
+    for i in range(start, len(pages)):
+        if any(line.startswith(prefix) for line in pages[i]):
+            return i
+    return None
 
 
 def with_toc_pages(docx: bytes, pages: dict[str, int]) -> bytes:
