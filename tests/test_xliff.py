@@ -133,3 +133,27 @@ def test_cli_round_trip_and_malformed_file(mini: Path, tmp_path: Path) -> None:
     done = run("i18n", "import", str(bad))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith(f"{bad}:4:") and "not well-formed XML" in done.stderr
+
+
+def test_a_new_paragraph_break_is_a_change(mini: Path) -> None:
+    data = set_target(export_xliff(load_project(mini)), "sections[0].body",
+                      "The definitive period started on 1 January 2026[^note].\n\nA second paragraph.\n")
+    import_xliff(load_project(mini), data, "t.xlf")
+    body = load_project(mini).positions["steel-mini"].sections[0].body.en
+    assert body == "The definitive period started on 1 January 2026[^note].\n\nA second paragraph.\n"
+
+
+def test_the_same_text_with_other_line_ends_changes_nothing(mini: Path) -> None:
+    before = (mini / POS).read_text(encoding="utf-8")
+    data = set_target(export_xliff(load_project(mini)), "sections[0].body",
+                      "The definitive period started on 1 January 2026[^note].  \r\n")
+    assert import_xliff(load_project(mini), data, "t.xlf") == []
+    assert (mini / POS).read_text(encoding="utf-8") == before
+
+
+def test_a_unit_given_twice_is_refused(mini: Path) -> None:
+    root = etree.fromstring(set_target(export_xliff(load_project(mini)), "title", "Steel and the CBAM"))
+    body = root.find(f"{X}file/{X}body")
+    body.append(etree.fromstring(etree.tostring(body[0])))
+    with pytest.raises(VoceunicaError, match="unit 'title' appears twice"):
+        import_xliff(load_project(mini), etree.tostring(root), "t.xlf")

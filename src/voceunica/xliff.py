@@ -112,6 +112,8 @@ def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
     except etree.XMLSyntaxError as exc:
         line, col = exc.position
         raise VoceunicaError(problem(shown, line, col + 1, f"not well-formed XML: {exc.msg}")) from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise VoceunicaError(problem(shown, 1, 1, "XLIFF files with a DTD (<!DOCTYPE ...>) are not accepted"))
     if root.tag != _x("xliff") or root.get("version") != "1.2":
         raise VoceunicaError(problem(shown, root.sourceline or 1, 1, "not an XLIFF 1.2 file"))
     out: list[Problem] = []
@@ -125,15 +127,20 @@ def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
             continue
         source = pos.source_language
         target = next(lang for lang in LANGS if lang != source)
-        if f.get("target-language") != LOCALES[target]:
+        if (f.get("target-language") or "").lower() != LOCALES[target].lower():
             out.append(problem(shown, f.sourceline or 1, 1, f"{original}: target-language should be "
                                                             f"{LOCALES[target]}, not {f.get('target-language')!r}"))
             continue
         texts: dict[str, dict[str, str]] = {}
         for loc, lang, text in iter_texts(pos):
             texts.setdefault(field_name(loc[:-1]), {})[lang] = text
+        seen: set[str] = set()
         for unit in f.iter(_x("trans-unit")):
             name = unit.get("id", "")
+            if name in seen:
+                out.append(problem(shown, unit.sourceline or 1, 1, f"{original}: unit {name!r} appears twice"))
+                continue
+            seen.add(name)
             tgt = unit.find(_x("target"))
             if tgt is None or tgt.get("state", "translated") not in DONE:
                 continue  # not (yet) confirmed by the translator: leave the position as it is

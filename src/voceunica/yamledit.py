@@ -116,6 +116,13 @@ def mark_translated(project: Project, pid: str, fields: list[str] | None = None)
 _FIELD_PART = re.compile(r"([A-Za-z_]+)|\[(\d+)\]")
 
 
+def _layout(text: str) -> str:
+    """A text as Markdown reads its lines: line ends, trailing spaces and outer
+    blank lines do not count; line and paragraph breaks do (lists, paragraphs)."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
 def _field_loc(name: str) -> list[str | int]:
     """'sections[0].body' → ['sections', 0, 'body']."""
     return [m.group(1) if m.group(1) else int(m.group(2)) for m in _FIELD_PART.finditer(name)]
@@ -124,13 +131,14 @@ def _field_loc(name: str) -> list[str | int]:
 def set_translations(project: Project, pid: str, fields: dict[str, tuple[str, str]]) -> list[str]:
     """Write translations into position `pid`: field -> (target text, hash of the
     source it was made from).  Keeps block style for multi-line texts; a text
-    equal but for spacing is left as it is.  Returns the fields changed."""
+    equal but for line ends and trailing spaces is left as it is (so its
+    sign-offs stay current).  Returns the fields changed."""
     pos = project.positions.get(pid)
     if pos is None:
         raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
     target = "en" if pos.source_language == "it" else "it"
     current = {field_name(loc[:-1]): text for loc, lang, text in iter_texts(pos) if lang == target}
-    texts = {f: t for f, (t, _) in fields.items() if " ".join(t.split()) != " ".join(current.get(f, "").split())}
+    texts = {f: t for f, (t, _) in fields.items() if _layout(t) != _layout(current.get(f, ""))}
     marks = {f: h for f, (_, h) in fields.items() if pos.translated_from.get(f) != h}
     changed = sorted(set(texts) | set(marks))
     if not changed:
