@@ -1082,3 +1082,38 @@ def test_long_tables_parsed_in_slices_give_the_same_document(mini: Path, monkeyp
     body = split_front_matter(render_dossier(project, "mini")["mini.it.md"])[1]  # type: ignore[arg-type]
     assert writer._set_aside_long_tables(body)[1], "the annex table should have been set aside"
     assert render_dossier(project, "mini")["mini.it.docx"] == whole
+
+
+def _sample_meta() -> tuple[Any, Path]:
+    project = load_project(REPO)
+    return docx_meta(project, resolve(project, "steel-2026", "it")), project.reference_docx
+
+
+TABLE = "| a | b |\n| --- | ---: |\n" + "".join(f"| r{i} | {i} |\n" for i in range(12))
+
+
+@pytest.mark.parametrize("markdown", [
+    "# T\n\n" + TABLE + "Fonte: ISTAT.\n",  # a line right under a table is one more row
+    "# T\n\n```\n\n" + TABLE + "```\n",  # a table inside a code fence is code
+    "# T\n\n<!-- note\n\n" + TABLE + "-->\n\nAfter.\n",  # ... and inside a comment, nothing
+    "# T\n\n| a | b |\n| --- |\n" + "".join(f"| r{i} | {i} |\n" for i in range(12)),  # not a table
+    "# T\n\n" + TABLE + "\n[x]: https://example.eu\n",  # reference links need the whole text
+])
+def test_long_table_slicing_never_changes_what_is_written(markdown: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voceunica.docx import writer
+
+    meta, reference = _sample_meta()
+    whole = markdown_to_docx(markdown, meta, reference=reference)
+    monkeypatch.setattr(writer, "STREAM_SLICE", 2)
+    assert markdown_to_docx(markdown, meta, reference=reference) == whole
+
+
+def test_a_list_in_a_quote_and_a_list_in_a_note_keep_their_text() -> None:
+    meta, reference = _sample_meta()
+    data = markdown_to_docx("# T\n\n> intro\n>\n> - alpha\n> - beta\n\nText[^n].\n\n[^n]: - gamma - delta\n",
+                            meta, reference=reference)
+    d = docx.Document(io.BytesIO(data))
+    body = [(p.style.name, p.text) for p in d.paragraphs]
+    assert ("Quote", "intro") in body and ("List Bullet", "alpha") in body and ("List Bullet", "beta") in body
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert "gamma - delta" in z.read("word/footnotes.xml").decode("utf-8")

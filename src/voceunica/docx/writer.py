@@ -136,6 +136,7 @@ class Writer:
 
     # --- Markdown → blocks ---------------------------------------------------------
     def parse(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
+        original = markdown
         markdown, streamed = _set_aside_long_tables(markdown)
         tree = build_tree(parser().parse(markdown))
         notes: dict[str, SyntaxTreeNode] = {}
@@ -151,9 +152,15 @@ class Writer:
                 blocks.append(node)
             else:
                 blocks.append(node)
-        if streamed:  # pragma: no cover - a mark after a blank line always starts a block of its own
-            raise DocxError("internal: a long table was set aside but not found again")
+        if streamed:  # a mark ended up inside a fence or a comment: that was no table; read it all as written
+            return self._parse_whole(original)
         return blocks, notes
+
+    def _parse_whole(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
+        tree = build_tree(parser().parse(markdown))
+        notes = {str(fn.meta.get("label", fn.meta.get("id"))): fn
+                 for node in tree.children if node.type == "footnote_block" for fn in node.children}
+        return [n for n in tree.children if n.type != "footnote_block"], notes
 
     def headings(self, blocks: list[SyntaxTreeNode], lang: Lang) -> None:
         """Give every heading a bookmark and, when in the outline, a TOC entry."""
@@ -235,11 +242,12 @@ class Writer:
             fid, mark = first
             return ooxml.field(f"NOTEREF {mark} \\f \\h", str(fid), st.lang.tag, ref_style)
         fid = len(self.footnotes) + 1
-        paras = []
-        for p in definition.children:
-            if p.type != "paragraph":
-                raise DocxError(f"footnote [^{label}] holds a {p.type}; notes hold paragraphs only", _line(p))
-            paras.append((self.sid("Footnote Text"), self.inline(p.children[0], st, part=self.notes_part)))
+        # A note is paragraphs in the Footnote Text style; a list inside one keeps
+        # its items' text, one paragraph each (Word notes have no list styles of their own).
+        paras = [(self.sid("Footnote Text"), self.inline(p.children[0], st, part=self.notes_part))
+                 for p in definition.walk() if p.type == "paragraph"]
+        if not paras:
+            raise DocxError(f"footnote [^{label}] is empty", _line(node))
         self.footnotes.append(ooxml.footnote(fid, paras, ref_style, st.lang.tag))
         self.bookmarks += 1
         mark = f"_RefNote{fid}"
@@ -344,12 +352,18 @@ def _list(w: Writer, node: SyntaxTreeNode, st: _State, depth: int = 1) -> str:
 
 
 def _quote(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
+    """Paragraphs in the Quote style; anything else a quote holds (a list) as itself."""
     out = []
     for child in node.children:
-        if child.type != "paragraph":
-            raise DocxError(f"a quote holds paragraphs only, not {child.type}", _line(child))
-        out.append(_paragraph(w, child, st, "Quote"))
+        if child.type == "paragraph":
+            out.append(_paragraph(w, child, st, "Quote"))
+        else:
+            out.append(BLOCKS[child.type](w, child, st) if child.type in BLOCKS else _unknown(child))
     return "".join(out)
+
+
+def _unknown(node: SyntaxTreeNode) -> str:
+    raise DocxError(f"Markdown '{node.type}' has no Word equivalent", _line(node))
 
 
 def _table(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
@@ -392,6 +406,7 @@ def _row_xml(w: Writer, rows: list[tuple[bool, list[SyntaxTreeNode]]], right: li
 
 STREAM_SLICE = 400
 _STREAM_MARK = re.compile(r"^<!--\s*vu-internal:table-stream ([0-9a-f]+)\s*-->$")
+_REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]^][^\]]*\]:", re.M)
 _DELIM_ROW = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
@@ -404,8 +419,8 @@ def _set_aside_long_tables(markdown: str) -> tuple[str, dict[str, list[str]]]:
     references, which need the whole document) by a mark and blank lines, so
     the line numbers of what follows stay true."""
     lines = markdown.split("\n")
-    if len(lines) < STREAM_SLICE:
-        return markdown, {}
+    if len(lines) < STREAM_SLICE or _REFERENCE_DEF.search(markdown):
+        return markdown, {}  # short, or with reference links a slice could not resolve
     out: list[str] = []
     streamed: dict[str, list[str]] = {}
     i = 0
@@ -417,7 +432,8 @@ def _set_aside_long_tables(markdown: str) -> tuple[str, dict[str, list[str]]]:
             while j < len(lines) and lines[j].startswith("|"):
                 j += 1
             block = lines[i:j]
-            if j - i - 2 > STREAM_SLICE and not any("[^" in b for b in block):
+            ends = j == len(lines) or not lines[j].strip()  # else the next line would be a row too
+            if ends and j - i - 2 > STREAM_SLICE and not any("[^" in b for b in block):
                 key = f"{len(streamed):x}"
                 streamed[key] = block
                 out.append(_stream_mark(key))
@@ -438,9 +454,9 @@ def _table_stream(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
     headers = 0
     for start in range(0, len(rows), STREAM_SLICE):
         tree = build_tree(parser().parse("\n".join(head + rows[start:start + STREAM_SLICE])))
-        table = tree.children[0]
-        if table.type != "table":  # pragma: no cover - the lines were a table when set aside
-            raise DocxError("a long table could not be read", _line(node))
+        table = tree.children[0] if tree.children else None
+        if table is None or table.type != "table":  # header and delimiter disagree: not a table after all
+            return w.blocks(build_tree(parser().parse("\n".join(lines))).children, st)
         parsed = _table_cells(table)
         if start == 0:
             headers = sum(1 for h, _ in parsed if h)
