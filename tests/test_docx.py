@@ -1025,10 +1025,10 @@ def meta_it(mini_project: Project) -> Any:
     ("Testo\n\n![](grafico.png)\n", 3, "alt text"),
     ("Testo\n\n![Grafico](manca.png)\n", 3, "not found"),
 ])
-def test_markdown_word_cannot_hold_is_an_error_with_its_line(mini_project: Project, meta_it: Any, tmp_path: Path,
+def test_markdown_word_cannot_hold_is_an_error_with_its_line(mini_project: Project, meta_it: Any,
                                                               markdown: str, line: int, message: str) -> None:
     with pytest.raises(DocxError) as info:
-        markdown_to_docx(markdown, meta_it, reference=mini_project.reference_docx, resource_dir=tmp_path)
+        markdown_to_docx(markdown, meta_it, reference=mini_project.reference_docx)
     assert info.value.line == line
     assert message in str(info.value)
 
@@ -1043,12 +1043,12 @@ def test_parallel_texts_built_differently_are_refused(mini_project: Project, met
                       reference=mini_project.reference_docx)
 
 
-def test_plain_comments_and_known_directives_pass(mini_project: Project, meta_it: Any, mini_files: Any,
-                                                  tmp_path: Path) -> None:
-    (tmp_path / "c.png").write_bytes(mini_files["mini.exports.it.png"])  # type: ignore[arg-type]
+def test_plain_comments_and_known_directives_pass(mini_project: Project, meta_it: Any, mini_files: Any) -> None:
+    images = {"c.png": mini_files["mini.exports.it.png"]}
     md = ('<!-- a note to the editor -->\n\n# A & B < C\n\nTesto <br> "citato" & <!-- nascosto --> fine.\n\n'
           '<!-- vu:pagebreak -->\n\n![Alt "tra virgolette" & 5 < 6](c.png)\n')
-    p = Package(markdown_to_docx(md, meta_it, reference=mini_project.reference_docx, resource_dir=tmp_path))
+    p = Package(markdown_to_docx(md, meta_it, reference=mini_project.reference_docx,
+                                 images=images))  # type: ignore[arg-type]
     assert docx_headings(p.doc) == [(1, "A & B < C")]
     body_text = [text(x) for x in paragraphs(p.body, "BodyText")]
     assert body_text == ['Testo  "citato" &  fine.']

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -111,27 +110,23 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
 
     dossier = project.dossiers[dossier_id]
     out: dict[str, bytes] = {}
-    with tempfile.TemporaryDirectory(prefix="voceunica-") as tmp:
-        resources = Path(tmp)
-        for name, data in files.items():
-            if name.endswith(".png"):
-                (resources / name).write_bytes(data if isinstance(data, bytes) else data.encode())
-        metas = {lang: docx_meta(project, rd, epoch) for lang, rd in resolved.items()}
-        try:
-            if "single" in dossier.layouts:
-                for lang in LANGS:
-                    out[f"{dossier_id}.{lang}.docx"] = writer.markdown_to_docx(
-                        bodies[lang], metas[lang], reference=project.reference_docx, resource_dir=resources)
-            if "parallel" in dossier.layouts:
-                out[f"{dossier_id}.it-en.docx"] = writer.parallel_docx(
-                    bodies["it"], metas["it"], bodies["en"], metas["en"],
-                    reference=project.reference_docx, resource_dir=resources)
-        except writer.DocxError as exc:
-            # Positions are validated before rendering, so Markdown the writer cannot take comes from the
-            # template: name it, and the line of the rendered Markdown (`build` writes nothing on error).
-            where = f" (line {exc.line} of the Markdown it renders)" if exc.line else ""
-            raise VoceunicaError(problem(f"templates/{dossier.template}", 1, 1,
-                                         f"dossier {dossier_id}: cannot write DOCX{where}: {exc}")) from None
+    images = {name: data for name, data in files.items() if name.endswith(".png") and isinstance(data, bytes)}
+    metas = {lang: docx_meta(project, rd, epoch) for lang, rd in resolved.items()}
+    try:
+        if "single" in dossier.layouts:
+            for lang in LANGS:
+                out[f"{dossier_id}.{lang}.docx"] = writer.markdown_to_docx(
+                    bodies[lang], metas[lang], reference=project.reference_docx, images=images)
+        if "parallel" in dossier.layouts:
+            out[f"{dossier_id}.it-en.docx"] = writer.parallel_docx(
+                bodies["it"], metas["it"], bodies["en"], metas["en"],
+                reference=project.reference_docx, images=images)
+    except writer.DocxError as exc:
+        # Positions are validated before rendering, so Markdown the writer cannot take comes from the
+        # template: name it, and the line of the rendered Markdown (`build` writes nothing on error).
+        where = f" (line {exc.line} of the Markdown it renders)" if exc.line else ""
+        raise VoceunicaError(problem(f"templates/{dossier.template}", 1, 1,
+                                     f"dossier {dossier_id}: cannot write DOCX{where}: {exc}")) from None
     return out
 
 

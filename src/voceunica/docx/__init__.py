@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from voceunica.docx.styles import required_styles
 
@@ -56,16 +57,18 @@ class DocxMeta:
     identifier: str = ""
 
 
-def markdown_to_docx(markdown: str, meta: DocxMeta, *, reference: Path, resource_dir: Path | None = None) -> bytes:
-    """One language: cover, contents, body, footnotes; returns the .docx bytes."""
+def markdown_to_docx(markdown: str, meta: DocxMeta, *, reference: Path,
+                     images: Mapping[str, bytes] | None = None) -> bytes:
+    """One language: cover, contents, body, footnotes; returns the .docx bytes.
+    `images`: the pictures the Markdown links (`![alt](name.png)`), by name."""
     from voceunica.docx import writer
 
-    return writer.single(markdown, meta, reference, resource_dir)
+    return writer.single(markdown, meta, reference, images or {})
 
 
 def parallel_docx(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, *, reference: Path,
-                  resource_dir: Path | None = None) -> bytes:
+                  images: Mapping[str, bytes] | None = None) -> bytes:
     """Italian | English in two columns, aligned section by section."""
     from voceunica.docx import writer
 
-    return writer.parallel(md_it, meta_it, md_en, meta_en, reference, resource_dir)
+    return writer.parallel(md_it, meta_it, md_en, meta_en, reference, images or {})

@@ -19,7 +19,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -69,12 +69,12 @@ class _State:
 class Writer:
     """One Word document being written from one or two Markdown texts."""
 
-    def __init__(self, reference: Path, resource_dir: Path | None) -> None:
+    def __init__(self, reference: Path, images: Mapping[str, bytes]) -> None:
         try:
             self.doc = Document(str(reference))
         except Exception as exc:  # python-docx raises several kinds for a bad package
             raise DocxError(f"cannot open the reference document {reference}: {exc}") from None
-        self.resource_dir = resource_dir
+        self.images = images
         self.part = self.doc.part
         self.styles = self._style_ids()
         missing = [n for n in required_styles() if n.lower() not in self.styles]
@@ -259,10 +259,10 @@ class Writer:
         alt = _plain(node)
         if not alt:
             raise DocxError(f"image {src} has no alt text", _line(node))
-        path = (self.resource_dir / src) if self.resource_dir is not None else Path(src)
-        if "/" in src or "\\" in src or not path.is_file():
+        data = self.images.get(src)
+        if data is None:
             raise DocxError(f"image {src} not found beside the document", _line(node))
-        rid, img = self.part.get_or_add_image(str(path))
+        rid, img = self.part.get_or_add_image(io.BytesIO(data))
         dpi = img.horz_dpi or 96
         cx = min(int(img.px_width / dpi * 914400), st.lang.width * ooxml.EMU_PER_TWIP)
         cy = int(cx * img.px_height / img.px_width)
@@ -544,8 +544,8 @@ def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True) -> Lan
     return Lang(code, LANG_TAGS[code], {n: w.sid(f"{prefix} {n}") for n in (1, 2, 3)}, width, in_outline=outline)
 
 
-def single(markdown: str, meta: "DocxMeta", reference: Path, resource_dir: Path | None) -> bytes:
-    w = Writer(reference, resource_dir)
+def single(markdown: str, meta: "DocxMeta", reference: Path, images: Mapping[str, bytes]) -> bytes:
+    w = Writer(reference, images)
     lang = _make_lang(w, meta.lang, TEXT_WIDTH_TWIPS)
     blocks, notes = w.parse(markdown)
     w.headings(blocks, lang)
@@ -557,9 +557,9 @@ def single(markdown: str, meta: "DocxMeta", reference: Path, resource_dir: Path 
 
 
 def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", reference: Path,
-             resource_dir: Path | None) -> bytes:
+             images: Mapping[str, bytes]) -> bytes:
     """Italian and English side by side, section by section, as EU parallel texts are."""
-    w = Writer(reference, resource_dir)
+    w = Writer(reference, images)
     col = TEXT_WIDTH_TWIPS // 2
     cell_width = col - 2 * 113
     it = _make_lang(w, "it", cell_width)
