@@ -281,7 +281,7 @@ def i18n_status(
     position: Annotated[Optional[list[str]], typer.Argument(help="Position ids (default: all).")] = None,
 ) -> None:
     """Per position and field: translated, missing or outdated, with totals."""
-    from voceunica.fingerprint import translation_status
+    from voceunica.fingerprint import target_language, translation_status
     from voceunica.validate import load_project
 
     project = load_project(state.root)
@@ -295,7 +295,7 @@ def i18n_status(
         counts = {k: sum(s.state == k for s in states) for k in totals}
         for k in totals:
             totals[k] += counts[k]
-        target = [lang for lang in ("it", "en") if lang != pos.source_language][0]
+        target = target_language(pos)
         typer.echo(f"{pid} ({pos.source_language} → {target}): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         for s in states:
             if s.state != "translated":

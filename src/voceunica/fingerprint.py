@@ -65,17 +65,25 @@ class FieldStatus:
     state: Literal["translated", "missing", "outdated"]
 
 
+def target_language(pos: Position) -> str:
+    return next(lang for lang in LANGS if lang != pos.source_language)
+
+
+def texts_by_field(pos: Position) -> dict[tuple[str | int, ...], dict[str, str]]:
+    """Every translated field's location ('sections', 0, 'body') → its text per language, in order."""
+    texts: dict[tuple[str | int, ...], dict[str, str]] = {}
+    for loc, lang, text in iter_texts(pos):
+        if loc[0] != "translated_from":
+            texts.setdefault(loc[:-1], {})[lang] = text
+    return texts
+
+
 def translation_status(pos: Position) -> list[FieldStatus]:
     """Per translated field: is the target text there, and made from the current source?"""
     source = pos.source_language
-    target = next(lang for lang in LANGS if lang != source)
-    texts: dict[tuple[str | int, ...], dict[str, str]] = {}
-    for loc, lang, text in iter_texts(pos):
-        texts.setdefault(loc[:-1], {})[lang] = text
+    target = target_language(pos)
     out = []
-    for loc, by_lang in texts.items():
-        if loc and loc[0] == "translated_from":
-            continue
+    for loc, by_lang in texts_by_field(pos).items():
         name = field_name(loc)
         if not by_lang.get(target, "").strip():
             state: Literal["translated", "missing", "outdated"] = "missing"

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voceunica.errors import Problem, VoceunicaError, problem
-from voceunica.fingerprint import field_name, text_hash, translation_status
-from voceunica.model import LANGS, iter_texts
+from voceunica.fingerprint import field_name, target_language, text_hash, texts_by_field, translation_status
 from voceunica.validate import FOOTNOTE_REF, Project
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -47,11 +46,8 @@ def export_xliff(project: Project, ids: list[str] | None = None) -> bytes:
     root = etree.Element(_x("xliff"), nsmap={None: XLIFF_NS, "vu": VU_NS}, version="1.2")
     for pid in chosen:
         pos = project.positions[pid]
-        source = pos.source_language
-        target = next(lang for lang in LANGS if lang != source)
-        texts: dict[tuple[str | int, ...], dict[str, str]] = {}
-        for loc, lang, text in iter_texts(pos):
-            texts.setdefault(loc[:-1], {})[lang] = text
+        source, target = pos.source_language, target_language(pos)
+        texts = texts_by_field(pos)
         states = {s.field: s.state for s in translation_status(pos)}
         f = etree.SubElement(root, _x("file"), original=f"positions/{pid}.yaml", datatype="x-markdown",
                              attrib={"source-language": LOCALES[source], "target-language": LOCALES[target],
@@ -125,15 +121,12 @@ def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
         if pos is None:
             out.append(problem(shown, f.sourceline or 1, 1, f"no position for original={original!r}"))
             continue
-        source = pos.source_language
-        target = next(lang for lang in LANGS if lang != source)
+        source, target = pos.source_language, target_language(pos)
         if (f.get("target-language") or "").lower() != LOCALES[target].lower():
             out.append(problem(shown, f.sourceline or 1, 1, f"{original}: target-language should be "
                                                             f"{LOCALES[target]}, not {f.get('target-language')!r}"))
             continue
-        texts: dict[str, dict[str, str]] = {}
-        for loc, lang, text in iter_texts(pos):
-            texts.setdefault(field_name(loc[:-1]), {})[lang] = text
+        texts = {field_name(loc): by_lang for loc, by_lang in texts_by_field(pos).items()}
         seen: set[str] = set()
         for unit in f.iter(_x("trans-unit")):
             name = unit.get("id", "")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from voceunica.errors import VoceunicaError, problem
-from voceunica.fingerprint import field_name, fingerprint, translation_marks
+from voceunica.fingerprint import field_name, fingerprint, target_language, texts_by_field, translation_marks
 from voceunica.load import parse_yaml
-from voceunica.model import REGIONS, Position, iter_texts
+from voceunica.model import REGIONS, Position
 from voceunica.validate import Project, validate_model
 from voceunica.write import atomic_write
 
@@ -136,8 +136,8 @@ def set_translations(project: Project, pid: str, fields: dict[str, tuple[str, st
     pos = project.positions.get(pid)
     if pos is None:
         raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
-    target = "en" if pos.source_language == "it" else "it"
-    current = {field_name(loc[:-1]): text for loc, lang, text in iter_texts(pos) if lang == target}
+    target = target_language(pos)
+    current = {field_name(loc): by_lang.get(target, "") for loc, by_lang in texts_by_field(pos).items()}
     texts = {f: t for f, (t, _) in fields.items() if _layout(t) != _layout(current.get(f, ""))}
     marks = {f: h for f, (_, h) in fields.items() if pos.translated_from.get(f) != h}
     changed = sorted(set(texts) | set(marks))
