@@ -4,7 +4,7 @@ A DOCX carries its table of contents pre-filled with the headings but no page
 numbers: only a layout engine knows them (Word fills them on Update Field).
 LibreOffice prints the TOC as it finds it, so a plain conversion would give
 a contents page without numbers.  Here each document is converted once, the
-page of every heading is read from that PDF (poppler's pdftotext), the
+page of every heading is read from that PDF (poppler's pdftohtml), the
 numbers are written into the TOC entries as PAGEREF fields, and the document
 is converted again.  The DOCX files themselves are left as built.
 """
@@ -39,12 +39,11 @@ def convert(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]
     with tempfile.TemporaryDirectory(prefix="voceunica-pdf-") as tmp:
         work = Path(tmp)
         first = _run(office, work, "pass1", docx_files)
-        if shutil.which("pdftotext") is None:
-            return first, "poppler (pdftotext) is not installed: the PDFs' tables of contents have no page numbers"
+        if shutil.which("pdftohtml") is None:
+            return first, "poppler (pdftohtml) is not installed: the PDFs' tables of contents have no page numbers"
         numbered = {}
         for name, data in docx_files.items():
-            pdf_name = Path(name).stem + ".pdf"
-            pages = toc_pages(data, first[pdf_name], work)
+            pages = toc_pages(data, work / "pass1-pdf" / (Path(name).stem + ".pdf"))
             numbered[name] = with_toc_pages(data, pages) if pages else data
         changed = {n: d for n, d in numbered.items() if d is not docx_files[n]}
         second = _run(office, work, "pass2", changed) if changed else {}
@@ -89,39 +88,32 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip().lower()
 
 
-def toc_pages(docx: bytes, pdf: bytes, work: Path) -> dict[str, int]:
+def toc_pages(docx: bytes, pdf: Path) -> dict[str, int]:
     """Page of each TOC entry's heading, read from the laid-out PDF."""
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         doc = etree.fromstring(z.read("word/document.xml"))
     entries = _entries(doc)
-    if not entries:
+    layout = _layout(pdf) if entries else None
+    if not layout:
         return {}
-    path = work / "probe.pdf"
-    path.write_bytes(pdf)
-    headings = _heading_texts(path)
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120,
-                          check=False).stdout.decode("utf-8", "replace")
-    pages = [[_norm(line) for line in page.splitlines() if line.strip()] for page in text.split("\f")]
     # The contents page lists every entry; the body starts after the page that lists the last one.
     last = _norm(entries[-1][1])
-    start = next((i + 1 for i, p in enumerate(pages) if last in " ".join(p)), 0)
-    if headings is not None and len(headings) >= len([p for p in pages if p]):
-        pages = headings  # only what is set larger than the body text can be a heading
+    start = next((i + 1 for i, (lines, _) in enumerate(layout) if last in " ".join(lines)), 0)
+    headings = [heads for _, heads in layout]
     found: dict[str, int] = {}
     at = start
     for mark, title in entries:
-        page = _heading_page(pages, at, _norm(title))
+        page = _heading_page(headings, at, _norm(title))
         if page is not None:
             found[mark] = page + 1
             at = page
     return found
 
 
-def _heading_texts(pdf: Path) -> list[list[str]] | None:
-    """Per page, the lines set in a larger type than the body text (headings), in
-    reading order within each column, from poppler's pdftohtml; None without it."""
-    if shutil.which("pdftohtml") is None:
-        return None
+def _layout(pdf: Path) -> list[tuple[list[str], list[str]]] | None:
+    """Per page: every line, and the lines set in a larger type than the body
+    text (only those can be headings), each column in reading order.  From one
+    run of poppler's `pdftohtml -xml`, which gives each line's font size."""
     done = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(pdf)], capture_output=True, timeout=120,
                           check=False)
     try:
@@ -130,12 +122,9 @@ def _heading_texts(pdf: Path) -> list[list[str]] | None:
         return None
     if root is None:
         return None
-    sizes: dict[str, float] = {}
-    weight: dict[float, int] = {}
-    for spec in root.iter("fontspec"):
-        sizes[spec.get("id", "")] = float(spec.get("size", "0"))
-    texts = list(root.iter("text"))
-    for t in texts:
+    sizes = {spec.get("id", ""): float(spec.get("size", "0")) for spec in root.iter("fontspec")}
+    weight: dict[float, int] = {}  # type size -> characters set in it
+    for t in root.iter("text"):
         size = sizes.get(t.get("font", ""), 0.0)
         weight[size] = weight.get(size, 0) + len("".join(t.itertext()))
     if not weight:
@@ -143,20 +132,22 @@ def _heading_texts(pdf: Path) -> list[list[str]] | None:
     body = max(weight, key=lambda k: weight[k])
     pages = []
     for page in root.iter("page"):
+        lines: list[str] = []
         columns: dict[int, list[tuple[int, str]]] = {}
         for t in page.iter("text"):
+            line = _norm("".join(t.itertext()))
+            lines.append(line)
             if sizes.get(t.get("font", ""), 0.0) > body + 0.5:
                 left = int(t.get("left", "0")) // 40  # one bucket per column start
-                columns.setdefault(left, []).append((int(t.get("top", "0")), _norm("".join(t.itertext()))))
-        pages.append([line for col in sorted(columns) for _, line in sorted(columns[col])])
+                columns.setdefault(left, []).append((int(t.get("top", "0")), line))
+        pages.append((lines, [line for col in sorted(columns) for _, line in sorted(columns[col])]))
     return pages
 
 
 def _heading_page(pages: list[list[str]], start: int, heading: str) -> int | None:
-    """The first page from `start` where `heading` stands as lines of its own (a
-    heading may wrap over up to three lines); failing that, where its first
-    words start a line: in a parallel text the other column's words can come
-    between the lines of a wrapped heading.  Never a mere mention in running text."""
+    """The first page from `start` where `heading` is one to three consecutive
+    heading lines; failing that, where a heading line starts with its first words
+    (in a parallel text the other column's heading lines can come between)."""
     if not heading:
         return None
     for i in range(start, len(pages)):
