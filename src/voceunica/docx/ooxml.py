@@ -148,12 +148,11 @@ def toc_page(mark: str, page: int, lang: str | None = None) -> str:
     return run_xml("<w:tab/>", None, lang) + field(f"PAGEREF {mark} \\h", str(page), lang)
 
 
-def table(style_id: str, widths: list[int], rows: list[list[str]], *, header_rows: int = 1,
-          width_pct: bool = True) -> str:
+def table(style_id: str, widths: list[int], rows: list[list[str]], *, header_rows: int = 1) -> str:
     """`rows`: each cell's inner XML (paragraphs).  The first `header_rows`
     rows repeat at the top of every page (w:tblHeader) and never split."""
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
-    tblw = '<w:tblW w:w="5000" w:type="pct"/>' if width_pct else f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
+    tblw = '<w:tblW w:w="5000" w:type="pct"/>'  # the full text width; the grid gives the proportions
     first = "1" if header_rows else "0"
     out = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{style_id}"/>{tblw}<w:tblLayout w:type="fixed"/>'
            f'<w:tblLook w:val="04A0" w:firstRow="{first}" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '

@@ -136,31 +136,16 @@ class Writer:
 
     # --- Markdown → blocks ---------------------------------------------------------
     def parse(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
-        original = markdown
-        markdown, streamed = _set_aside_long_tables(markdown)
-        tree = build_tree(parser().parse(markdown))
-        notes: dict[str, SyntaxTreeNode] = {}
-        blocks = []
-        for node in tree.children:
-            if node.type == "footnote_block":
-                for fn in node.children:
-                    notes[str(fn.meta.get("label", fn.meta.get("id")))] = fn
-            elif node.type == "html_block" and (m := _STREAM_MARK.match(node.content.strip())) \
-                    and m.group(1) in streamed:
-                node.type, node.content = "table_stream", ""
-                node.meta = {"lines": streamed.pop(m.group(1))}
-                blocks.append(node)
-            else:
-                blocks.append(node)
-        if streamed:  # a mark ended up inside a fence or a comment: that was no table; read it all as written
-            return self._parse_whole(original)
-        return blocks, notes
-
-    def _parse_whole(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
-        tree = build_tree(parser().parse(markdown))
-        notes = {str(fn.meta.get("label", fn.meta.get("id"))): fn
-                 for node in tree.children if node.type == "footnote_block" for fn in node.children}
-        return [n for n in tree.children if n.type != "footnote_block"], notes
+        """Top-level blocks and footnote definitions by label.  Long tables are
+        set aside and come back as `table_stream` blocks (see below); if a mark
+        ended up inside a fence or a comment, that was no table: read it all as written."""
+        aside, streamed = _set_aside_long_tables(markdown)
+        blocks, notes = _split(build_tree(parser().parse(aside)))
+        for node in blocks:
+            m = _STREAM_MARK.match(node.content.strip()) if node.type == "html_block" else None
+            if m and m.group(1) in streamed:
+                node.type, node.content, node.meta = "table_stream", "", {"lines": streamed.pop(m.group(1))}
+        return _split(build_tree(parser().parse(markdown))) if streamed else (blocks, notes)
 
     def headings(self, blocks: list[SyntaxTreeNode], lang: Lang) -> None:
         """Give every heading a bookmark and, when in the outline, a TOC entry."""
@@ -271,6 +256,12 @@ class Writer:
 
 
 
+def _split(tree: SyntaxTreeNode) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
+    notes = {str(fn.meta.get("label", fn.meta.get("id"))): fn
+             for node in tree.children if node.type == "footnote_block" for fn in node.children}
+    return [n for n in tree.children if n.type != "footnote_block"], notes
+
+
 def _line(node: SyntaxTreeNode) -> int | None:
     n: SyntaxTreeNode | None = node
     while n is not None:
@@ -371,7 +362,9 @@ def _table(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
     st.pending = None
     rows = _table_cells(node)
     ncols = max(len(cells) for _, cells in rows)
-    widths = _widths(rows, ncols, st.lang.width, equal=amendments)
+    # Amendments: two equal columns, as the Parliament sets them; annexes: by content.
+    widths = [st.lang.width // ncols] * ncols if amendments else \
+        _widths_of(_column_texts(rows, ncols), st.lang.width)
     headers = sum(1 for head, _ in rows if head)
     return ooxml.table(w.sid("Amendment Table" if amendments else "Annex Table"), widths,
                        _row_xml(w, rows, _right(node), st), header_rows=headers)
@@ -469,20 +462,14 @@ def _table_stream(w: Writer, node: SyntaxTreeNode, st: _State) -> str:
     return ooxml.table(w.sid("Annex Table"), _widths_of(columns, st.lang.width), xml_rows, header_rows=headers)
 
 
-def _widths(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int, total: int, *, equal: bool) -> list[int]:
-    """Column widths from the longest word and the typical length of each column,
-    so labels get room and number columns stay narrow."""
-    if equal:
-        return [total // ncols] * ncols
-    return _widths_of(_column_texts(rows, ncols), total)
-
-
 def _column_texts(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int) -> list[list[str]]:
     return [[cells[i].children[0].content if cells[i].children else "" for _, cells in rows if i < len(cells)]
             for i in range(ncols)]
 
 
 def _widths_of(columns: list[list[str]], total: int) -> list[int]:
+    """Column widths from the longest word and the typical length of each column,
+    so labels get room and number columns stay narrow."""
     weights = []
     for texts in columns:
         longest_word = max((len(word) for t in texts for word in t.split()), default=1)
