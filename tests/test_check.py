@@ -199,3 +199,8 @@ def test_a_number_cell_that_is_not_a_plain_number_is_reported_not_crashed_on(min
     edit(mini, CSV, "2024,163.9,80.1", f"2024,{value},80.1")
     found = problems(mini)
     assert len(found) == 1 and found[0].startswith(f"{CSV}:3:6: column 'lombardia': expected a number"), found
+
+
+def test_a_bad_cell_is_reported_at_its_column_as_written(mini: Path) -> None:
+    edit(mini, CSV, "2024,163.9,80.1", "2024 , 163.9,x")
+    assert problems(mini) == [f"{CSV}:3:14: column 'veneto': expected a number with '.' as decimal point, got 'x'"]

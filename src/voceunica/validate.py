@@ -520,15 +520,15 @@ def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out:
 
 def _typed_rows(meta: Annex, table: Table, out: list[Problem]) -> list[list[Cell]]:
     width = len(meta.columns)
-    good: list[tuple[int, list[str]]] = []
+    good: list[tuple[int, list[str], list[str]]] = []  # (line, fields as written, fields stripped)
     for line, record in table.rows:
         if len(record) != width:
             out.append(problem(table.path, line, 1, f"row has {len(record)} fields, the header has {width}"))
             continue
-        good.append((line, [v.strip() for v in record]))
+        good.append((line, record, [v.strip() for v in record]))
     columns: list[list[Cell]] = []
     for i, column in enumerate(meta.columns):
-        values = [record[i] for _, record in good]
+        values = [values[i] for _, _, values in good]
         fast = _FAST.get(column.type)
         # Annexes run to tens of thousands of rows: a column of clean numbers is
         # checked and converted in one pass; only a column with a problem is
@@ -537,9 +537,9 @@ def _typed_rows(meta: Annex, table: Table, out: list[Problem]) -> list[list[Cell
             columns.append([fast[1](v) for v in values])
             continue
         cells = []
-        for line, record in good:
-            col = 1 + sum(len(v) + 1 for v in record[:i])
-            cells.append(_cell(column, record[i], table.path, line, col, out))
+        for line, raw, stripped in good:
+            col = 1 + sum(len(v) + 1 for v in raw[:i])  # where the field starts as written
+            cells.append(_cell(column, stripped[i], table.path, line, col, out))
         columns.append(cells)
     return [list(row) for row in zip(*columns)] if columns else []
 
