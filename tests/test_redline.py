@@ -89,6 +89,19 @@ def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False, capture_output=True, text=True, env=env, timeout=300)
 
 
+def base_commit(root: Path) -> None:
+    """Put a project under git with everything in one first commit."""
+    git(root, "init", "-q", "-b", "main")
+    commit_all(root, "base")
+
+
+def redline_doc(root: Path, dossier: str, out: Path, *options: str) -> etree._Element:
+    """`voceunica redline DOSSIER HEAD~1 HEAD` as a user runs it; its document.xml."""
+    res = run_cli(root, "redline", dossier, "HEAD~1", "HEAD", "--out", str(out), *options)
+    assert res.returncode == 0, res.stderr
+    return part(out, "word/document.xml")
+
+
 def part(docx: Path | bytes, name: str) -> etree._Element:
     data = docx.read_bytes() if isinstance(docx, Path) else docx
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -132,8 +145,7 @@ def assert_accept_and_reject_give_both_revisions(redline: Path, old: bytes, new:
 @pytest.fixture
 def history(mini: Path) -> Path:
     """`mini` in git: the base commit, then one sentence revised in Italian and English."""
-    git(mini, "init", "-q", "-b", "main")
-    commit_all(mini, "base")
+    base_commit(mini)
     revise_position(mini, "steel-mini", ("1.0.0", "1.0.1"), (OLD_IT, NEW_IT), (OLD_EN, NEW_EN))
     commit_all(mini, "revise the context section")
     assert git(mini, "status", "--porcelain") == ""
@@ -248,8 +260,7 @@ def test_libreoffice_opens_the_redline(history: Path, tmp_path: Path) -> None:
 # --- the real sample, end to end ------------------------------------------------------------------
 
 def test_sample_dossier_redline_with_text_and_table_changes(sample: Path, tmp_path: Path) -> None:
-    git(sample, "init", "-q", "-b", "main")
-    commit_all(sample, "base")
+    base_commit(sample)
     revise_position(sample, "steel-trade-energy", ("1.0.0", "1.0.1"),
                     ("Il distretto, con circa 5800 addetti", "Il distretto bresciano, con circa 5800 addetti"),
                     ("produce da forno elettrico ad arco a partire da rottame ferroso: un",
@@ -258,9 +269,7 @@ def test_sample_dossier_redline_with_text_and_table_changes(sample: Path, tmp_pa
     commit_all(sample, "revise steel, update exports")
 
     out = tmp_path / "steel.docx"
-    res = run_cli(sample, "redline", "steel-2026", "HEAD~1", "HEAD", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    doc = part(out, "word/document.xml")
+    doc = redline_doc(sample, "steel-2026", out)
     dels = words_in([el for el in revisions(doc) if el.tag == q("del")], "delText")
     ins = words_in([el for el in revisions(doc) if el.tag == q("ins")], "t")
     assert {"ad", "arco", "ferroso"} <= set(dels) and "bresciano" in ins
@@ -285,14 +294,11 @@ def test_unchanged_text_of_a_merged_paragraph_stays_in_whole_runs(history: Path,
 
 
 def test_a_chart_whose_data_changed_is_a_tracked_change(mini: Path, tmp_path: Path) -> None:
-    git(mini, "init", "-q", "-b", "main")
-    commit_all(mini, "base")
+    base_commit(mini)
     replace_in(mini / "dossiers/annexes/exports.csv", ("2024,163.9,", "2024,164.2,"))
     commit_all(mini, "update exports")
     out = tmp_path / "r.docx"
-    res = run_cli(mini, "redline", "mini", "HEAD~1", "HEAD", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    doc = part(out, "word/document.xml")
+    doc = redline_doc(mini, "mini", out)
     assert "163" in words_in([el for el in revisions(doc) if el.tag == q("del")], "delText")  # the table: tracked
     old_alt = [d.get("descr") for d in part(rendered(mini, "HEAD~1", "mini", "it"), "word/document.xml")
                .iter(f"{{{WP}}}docPr")]
@@ -315,16 +321,13 @@ def test_a_chart_whose_data_changed_is_a_tracked_change(mini: Path, tmp_path: Pa
 
 
 def test_a_changed_note_alone_is_a_tracked_change(mini: Path, tmp_path: Path) -> None:
-    git(mini, "init", "-q", "-b", "main")
-    commit_all(mini, "base")
+    base_commit(mini)
     revise_position(mini, "steel-mini", ("1.0.0", "1.0.1"),
                     ("text: {it: Nota di prova., en: A test note.}",
                      "text: {it: Nota di prova rivista., en: A revised test note.}"))
     commit_all(mini, "revise a note")
     out = tmp_path / "r.docx"
-    res = run_cli(mini, "redline", "mini", "HEAD~1", "HEAD", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    doc = part(out, "word/document.xml")
+    doc = redline_doc(mini, "mini", out)
     dels = [el for el in revisions(doc) if el.tag == q("del") and el.find(f".//{q('footnoteReference')}") is not None]
     inss = [el for el in revisions(doc) if el.tag == q("ins") and el.find(f".//{q('footnoteReference')}") is not None]
     assert dels and inss, "the old note's reference deleted, the new one inserted"
