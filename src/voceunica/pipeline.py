@@ -25,9 +25,6 @@ from voceunica.write import atomic_write, write_all
 if TYPE_CHECKING:  # the render machinery loads only when something is rendered: `check` starts fast
     from voceunica.resolve import ResolvedDossier
 
-DOCX_LABELS = ("contents", "page", "of", "version", "date", "status", "contact", "eu_files", "authors",
-               "transparency_register", "draft_marking")
-
 
 @dataclass
 class BuildResult:
@@ -145,7 +142,7 @@ def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -
         date_text=rd.date_text, version=rd.version, status_text=rd.status_text, draft=rd.draft,
         authors=authors, contact_lines=tuple(rd.contact),
         eu_files=tuple(_plain(line) for line in rd.addresses),
-        labels={k: rd.labels[k] for k in DOCX_LABELS},
+        labels={k: rd.labels[k] for k in writer.LABELS},
         created=timestamp(rd.date, epoch),
         keywords=tuple(p.sector_text for p in rd.positions),
     )

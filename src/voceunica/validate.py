@@ -23,6 +23,7 @@ from typing import Any, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from voceunica.docx.styles import LABELS as DOCX_LABELS
 from voceunica.errors import Problem, problem
 from voceunica.load import Loaded, SourceMap, Table, read_csv, read_yaml
 from voceunica.model import (
@@ -36,15 +37,14 @@ M = TypeVar("M", bound=BaseModel)
 
 FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT}
 
-# Labels the templates and writers print; labels.yaml must define each.
+# Labels the Markdown template prints; labels.yaml must define each, and those the DOCX writer prints.
 REQUIRED_LABELS = (
     "doctype.position-paper", "doctype.joint-agenda", "doctype.briefing",
     "status.draft", "status.agreed", "status.adopted", "status.withdrawn",
-    "key_messages", "contents", "annexes", "amendments", "amendment", "commission_text",
-    "justification", "table", "figure", "source", "illustrative", "licence", "eu_files", "contact",
-    "version", "date", "status", "page", "of", "transparency_register", "draft_marking",
-    "audience", "position", "not_available", "chart.bar", "chart.line", "authors",
-)
+    "key_messages", "annexes", "amendments", "amendment", "commission_text",
+    "justification", "table", "figure", "source", "illustrative", "licence",
+    "audience", "position", "not_available", "chart.bar", "chart.line",
+) + DOCX_LABELS
 
 Cell = str | int | Decimal | None
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from voceunica.docx.styles import required_styles
+from voceunica.docx.styles import LABELS, required_styles
 
-__all__ = ["Author", "DocxError", "DocxMeta", "markdown_to_docx", "parallel_docx", "required_styles"]
+__all__ = ["LABELS", "Author", "DocxError", "DocxMeta", "markdown_to_docx", "parallel_docx", "required_styles"]
 
 
 class DocxError(Exception):

@@ -27,6 +27,11 @@ CHARACTER = ["Strong", "Emphasis", "Strong Emphasis", "Verbatim Char", "Hyperlin
 TABLE = ["Annex Table", "Amendment Table", "Parallel Table", "Cover Table"]
 
 
+# The labels (templates/labels.yaml) the writer prints itself: cover, contents, header, footer.
+LABELS = ("contents", "page", "of", "version", "date", "status", "contact", "eu_files", "authors",
+          "transparency_register", "draft_marking")
+
+
 def style_id(name: str) -> str:
     """Word's convention: the name without spaces ('Heading 1' → 'Heading1')."""
     return name.replace(" ", "")
