@@ -84,3 +84,8 @@ def render_final(root: Path) -> str:
     pos = root / "positions" / "steel-mini.yaml"
     pos.write_text(pos.read_text(encoding="utf-8").replace("status: draft", "status: agreed"), encoding="utf-8")
     return render(root, "it")
+
+
+def test_an_office_that_names_its_region_is_not_prefixed_with_it_again(mini: Path) -> None:
+    data = yaml.safe_load(split_front_matter(render(mini, "it"))[0])
+    assert data["authors"] == ["Delegazione di Regione Lombardia a Bruxelles", "Regione del Veneto – Sede di Bruxelles"]

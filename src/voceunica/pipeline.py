@@ -129,11 +129,12 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
 
 def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -> object:
     from voceunica import docx as writer
+    from voceunica.resolve import author_line
 
     logos = {region: project.root / "templates" / f"logo-{region}.png" for region in ("lombardia", "veneto")}
     dossier = project.dossiers[rd.id]
     authors = tuple(
-        writer.Author(name=name, office=office, transparency_register=tr,
+        writer.Author(name=name, line=author_line(name, office), transparency_register=tr,
                       logo=logos[a.region] if logos[a.region].is_file() else None)
         for (name, office, tr), a in zip(rd.authors, dossier.authors)
     )

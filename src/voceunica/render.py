@@ -16,7 +16,7 @@ import jinja2
 import yaml
 
 from voceunica.errors import VoceunicaError, problem
-from voceunica.resolve import ResolvedDossier
+from voceunica.resolve import ResolvedDossier, author_line
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
@@ -62,7 +62,7 @@ def front_matter(d: ResolvedDossier) -> str:
         "version": d.version,
         "status": d.status_text,
         "audience": d.audience,
-        "authors": [f"{name} – {office}" for name, office, _ in d.authors],
+        "authors": [author_line(name, office) for name, office, _ in d.authors],
         "contact": ", ".join(d.contact),
         "eu_files": [re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line) for line in d.addresses],
         "positions": [f"{p.id} {p.version} ({p.status_text})" for p in d.positions],

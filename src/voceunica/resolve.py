@@ -120,6 +120,11 @@ _ACT_NAMES = {
 }
 
 
+def author_line(name: str, office: str) -> str:
+    """'Regione Lombardia – Delegazione …', or the office alone when it already names the region."""
+    return office if name in office else f"{name} – {office}"
+
+
 def act_name(f: EUFile, lang: str) -> str:
     """The citable designation: 'Regulation (EU) 2023/956' or 'COM(2025) 125 final'."""
     if f.number and f.kind in _ACT_NAMES:

@@ -32,7 +32,7 @@ class DocxError(Exception):
 @dataclass(frozen=True)
 class Author:
     name: str  # "Regione Lombardia"
-    office: str  # "Delegazione di Regione Lombardia a Bruxelles"
+    line: str  # as the cover shows it: "Delegazione di Regione Lombardia a Bruxelles"
     transparency_register: str | None = None
     logo: Path | None = None
 

@@ -667,7 +667,7 @@ def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
     for i, a in enumerate(m.authors):
         for x, t in zip(metas, tags):
             au = x.authors[i]
-            authors.append(plain(au.office if au.name in au.office else f"{au.name} – {au.office}", t))
+            authors.append(plain(au.line, t))
         if a.transparency_register:
             authors.append(label("transparency_register") + plain(f": {a.transparency_register}"))
     rows.append((label("authors"), authors))
