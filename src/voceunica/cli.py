@@ -374,14 +374,23 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors and the unexpected
+        if _is_click_exception(exc):
+            # One line, like every other diagnostic: the message and where help is.
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "voceunica"
+            typer.echo(f"{where}: {exc.format_message()} (try '{where} --help')", err=True)  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if os.environ.get("VOCEUNICA_DEBUG"):
             raise
         typer.echo(f"voceunica: internal error: {type(exc).__name__}: {exc}\n"
                    "(this is a bug in voceunica; run with VOCEUNICA_DEBUG=1 for details)", err=True)
         sys.exit(2)
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    """Usage errors come from click's ClickException, which typer >= 0.16 vendors
+    as typer._click and older typer imports from click: recognise it by name
+    rather than import either (a missing click once turned every usage error
+    into a traceback)."""
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
