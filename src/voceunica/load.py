@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -18,10 +20,13 @@ import yaml
 import yaml.constructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from voceunica.errors import Problem, problem
+from voceunica.errors import Problem, VoceunicaError, problem
 
 MAX_FILE_BYTES = 2_000_000  # a position is a few KB; refuse what cannot be one
 MAX_DEPTH = 40  # bounds the recursion before the parser can blow the stack
+# Aliases let a few hundred bytes stand for billions of values ("billion laughs");
+# the walk counts what it expands and stops long before memory is at risk.
+MAX_VALUES = 200_000
 
 Path_ = tuple[str | int, ...]
 
@@ -89,13 +94,15 @@ class _Constructor(yaml.constructor.SafeConstructor):
     pass
 
 
-def read_yaml(path: Path, display: str | None = None) -> tuple[Loaded | None, list[Problem]]:
-    """Parse one YAML file.  Returns (None, problems) when it cannot be read at all."""
+def read_yaml(path: Path, display: str | None = None, *, root: Path | None = None,
+              ) -> tuple[Loaded | None, list[Problem]]:
+    """Parse one YAML file of the project at `root` (by default: the file's own
+    folder).  Returns (None, problems) when it cannot be read at all."""
     shown = display or str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]
+        raw = read_project_file(root if root is not None else path.parent, path, shown)
+    except VoceunicaError as exc:
+        return None, exc.problems
     return parse_yaml(raw, shown)
 
 
@@ -129,6 +136,10 @@ def parse_yaml(raw: bytes | str, shown: str) -> tuple[Loaded | None, list[Proble
     walker = _Walker(source, problems)
     try:
         data = walker.walk(node, (), 0)
+    except _TooMany as exc:
+        return None, [problem(shown, exc.line, exc.col,
+                              f"more than {MAX_VALUES:,} values once YAML aliases ('*name') are expanded; "
+                              "write the values out")]
     except _TooDeep as exc:
         return None, [problem(shown, exc.line, exc.col, f"nesting deeper than {MAX_DEPTH} levels")]
     return Loaded(data, source), problems
@@ -149,11 +160,21 @@ class _TooDeep(Exception):
         self.line, self.col = line, col
 
 
+class _TooMany(_TooDeep):
+    pass
+
+
+# The tags a plain scalar may resolve to by itself; an explicit tag ('!!bool maybe',
+# '!!timestamp x') asks the constructor for conversions it cannot always make.
+_IMPLICIT = yaml.resolver.Resolver()
+
+
 class _Walker:
     def __init__(self, source: SourceMap, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
         self.constructor = _Constructor()
+        self.count = 0
 
     def _mark(self, node: Node) -> Mark:
         m = node.start_mark
@@ -165,6 +186,9 @@ class _Walker:
         mark = self._mark(node)
         if depth > MAX_DEPTH:
             raise _TooDeep(mark.line, mark.col)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _TooMany(mark.line, mark.col)
         self.source.values[loc] = mark
         if isinstance(node, MappingNode):
             if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
@@ -195,12 +219,18 @@ class _Walker:
     def scalar(self, node: Node) -> Any:
         if node.tag == _STR:  # most values are plain text: skip the constructor's machinery
             return node.value
+        m = node.start_mark
+        implicit = _STR if node.style else _IMPLICIT.resolve(ScalarNode, node.value, (True, False))
+        if node.tag != implicit:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(problem(self.source.path, m.line + 1, m.column + 1,
+                                         f"YAML tag '{tag}' is not supported: write the value without it"))
+            return None
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            m = node.start_mark
+        except Exception as exc:  # noqa: BLE001 - any constructor failure is a bad value, not a crash
             self.problems.append(problem(self.source.path, m.line + 1, m.column + 1,
-                                         f"cannot read value {node.value!r}: {exc}"))
+                                         f"cannot read value {node.value[:40]!r}: {exc}"))
             return None
 
 
@@ -215,12 +245,13 @@ class Table:
     rows: list[tuple[int, list[str]]]
 
 
-def read_csv(path: Path, display: str | None = None) -> tuple[Table | None, list[Problem]]:
+def read_csv(path: Path, display: str | None = None, *, root: Path | None = None,
+             ) -> tuple[Table | None, list[Problem]]:
     shown = display or str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]
+        raw = read_project_file(root if root is not None else path.parent, path, shown, limit=MAX_CSV_BYTES)
+    except VoceunicaError as exc:
+        return None, exc.problems
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -244,3 +275,179 @@ def read_csv(path: Path, display: str | None = None) -> tuple[Table | None, list
     if header is None:
         return None, [problem(shown, 1, 1, "CSV file is empty: it needs a header row")]
     return Table(shown, header, rows), []
+
+
+# --- reading a project file ----------------------------------------------------------
+#
+# Every file voceunica takes from a project comes through `read_project_file`.  A pull
+# request can add any kind of file: a symbolic link to ~/.ssh/id_rsa or to the CI's
+# .git/config (which holds the checkout token), a named pipe that blocks the reader
+# forever, /dev/zero.  Such a file is refused by its kind and place, before it is opened,
+# and again on the opened descriptor, so a swap between the two looks cannot slip past.
+# A refusal names the path, never the content: a refused file was not read.
+
+MAX_CSV_BYTES = 50_000_000  # an annex of 100 000 long rows; beyond is not an annex
+MAX_BINARY_BYTES = 20_000_000  # reference.docx, logos
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO without it waits for a writer
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOCTTY = getattr(os, "O_NOCTTY", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_WALK_BY_FD = os.open in os.supports_dir_fd and bool(_O_NOFOLLOW and _O_DIRECTORY)
+
+
+class _Refused(Exception):
+    pass
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "refused: a named pipe (FIFO), not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "refused: a socket, not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "refused: a device, not a regular file"
+    return "refused: not a regular file"
+
+
+def _inside(root: Path, path: Path) -> tuple[str, tuple[str, ...]]:
+    """(the real root, the parts of the real path under it), or _Refused.
+
+    Links are followed on paper (realpath) so that one staying inside the
+    project keeps working; where it ends up decides."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    try:
+        rel = os.path.relpath(real, real_root)
+    except ValueError:  # another drive (Windows)
+        raise _Refused("refused: it is outside the project (voceunica reads only files inside it)") from None
+    parts = tuple(Path(rel).parts)
+    if rel == os.curdir:
+        raise _Refused("a folder, not a file")
+    if os.path.isabs(rel) or parts[0] == os.pardir:
+        via = "a symbolic link leads it" if os.path.islink(path) or real != os.path.abspath(path) else "it is"
+        raise _Refused(f"refused: {via} outside the project (voceunica reads only files inside it)")
+    if ".git" in parts:  # credentials live in .git/config; a link inside the project must not reach them
+        raise _Refused("refused: a symbolic link leads it into the git folder")
+    return real_root, parts
+
+
+def refusal(root: Path, path: Path, *, limit: int = MAX_FILE_BYTES) -> str | None:
+    """Why `path` would not be read as a file of the project at `root`, or None.
+    Looks, never opens (a look cannot hang on a FIFO)."""
+    try:
+        _inside(root, path)
+        st = os.stat(path)
+    except _Refused as exc:
+        return str(exc)
+    except OSError as exc:
+        return _os_reason(exc)
+    kind = _kind(st.st_mode)
+    if kind:
+        return kind
+    if st.st_size > limit:
+        return _too_large(limit)
+    return None
+
+
+def folder_refusal(root: Path, path: Path) -> str | None:
+    """Why the folder `path` would not be searched for project files, or None."""
+    try:
+        if os.path.realpath(path) != os.path.realpath(root):
+            _inside(root, path)
+    except _Refused as exc:
+        return str(exc)
+    return None if os.path.isdir(path) else "not a folder"
+
+
+def read_project_file(root: Path, path: Path, shown: str, *, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of `path`, a regular file inside the project at `root`, of at most
+    `limit` bytes.  Anything else is a `VoceunicaError` at `shown`:1:1 saying why,
+    without a word of what the file holds."""
+    try:
+        return _read(root, path, limit)
+    except _Refused as exc:
+        raise VoceunicaError(problem(shown, 1, 1, str(exc))) from None
+    except OSError as exc:
+        raise VoceunicaError(problem(shown, 1, 1, _os_reason(exc))) from None
+
+
+def _read(root: Path, path: Path, limit: int) -> bytes:
+    real_root, parts = _inside(root, path)
+    st = os.stat(os.path.join(real_root, *parts))
+    kind = _kind(st.st_mode)
+    if kind:
+        raise _Refused(kind)
+    if st.st_size > limit:
+        raise _Refused(_too_large(limit))
+    flags = os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC | _O_NOCTTY | _O_BINARY
+    fd = _open_under(real_root, parts, flags)
+    try:
+        st = os.fstat(fd)
+        kind = _kind(st.st_mode)  # what was opened, not what was looked at
+        if kind:
+            raise _Refused(kind)
+        chunks = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew after the look
+            raise _Refused(_too_large(limit))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _open_under(real_root: str, parts: tuple[str, ...], flags: int) -> int:
+    """Open root/parts one folder at a time, refusing a symbolic link at every
+    step: the path was resolved just before, so a link met now was put there since."""
+    if not _WALK_BY_FD:
+        return os.open(os.path.join(real_root, *parts), flags)
+    dir_fd = os.open(real_root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            try:
+                nxt = os.open(part, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dir_fd)
+            except OSError as exc:
+                raise _changed(exc) from None
+            os.close(dir_fd)
+            dir_fd = nxt
+        try:
+            return os.open(parts[-1], flags, dir_fd=dir_fd)
+        except OSError as exc:
+            raise _changed(exc) from None
+    finally:
+        os.close(dir_fd)
+
+
+def _changed(exc: OSError) -> Exception:
+    import errno
+
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+        return _Refused("refused: it was replaced by a symbolic link while being read")
+    return exc
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOENT:
+        return "cannot read file: it does not exist (or is a broken symbolic link)"
+    if exc.errno == errno.ELOOP:
+        return "refused: a loop of symbolic links"
+    return f"cannot read file: {exc.strerror or 'error'}"
+
+
+def _too_large(limit: int) -> str:
+    return f"file is larger than {limit / 1_000_000:g} MB"
