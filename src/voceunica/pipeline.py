@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from voceunica.errors import VoceunicaError, problem
+from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.model import LANGS
 from voceunica.validate import Project, load_project
-from voceunica.write import atomic_write, write_all
+from voceunica.write import Staging, atomic_write, clean_stale_temps, refuse_source_folder
 
 if TYPE_CHECKING:  # the render machinery loads only when something is rendered: `check` starts fast
     from voceunica.resolve import ResolvedDossier
@@ -103,28 +103,64 @@ def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) 
 
 def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedDossier],
                 bodies: dict[str, str], files: dict[str, bytes | str], epoch: int | None) -> dict[str, bytes]:
+    """Every Word file of a dossier, each read back and compared with its Markdown
+    (`docx.proof`) before it is kept: a file that lost a word is never written."""
     from voceunica import docx as writer
+    from voceunica.docx.proof import prove
 
     dossier = project.dossiers[dossier_id]
     out: dict[str, bytes] = {}
     images = {name: data for name, data in files.items() if name.endswith(".png") and isinstance(data, bytes)}
     metas = {lang: docx_meta(project, rd, epoch) for lang, rd in resolved.items()}
+    langs: tuple[str, ...] = ()
     try:
         if "single" in dossier.layouts:
             for lang in LANGS:
-                out[f"{dossier_id}.{lang}.docx"] = writer.markdown_to_docx(
-                    bodies[lang], metas[lang], reference=project.reference_docx, images=images)
+                langs = (lang,)
+                data = writer.markdown_to_docx(bodies[lang], metas[lang], reference=project.reference_docx,
+                                               images=images)
+                prove(data, [bodies[lang]])
+                out[f"{dossier_id}.{lang}.docx"] = data
         if "parallel" in dossier.layouts:
-            out[f"{dossier_id}.it-en.docx"] = writer.parallel_docx(
-                bodies["it"], metas["it"], bodies["en"], metas["en"],
-                reference=project.reference_docx, images=images)
+            langs = ("it", "en")
+            data = writer.parallel_docx(bodies["it"], metas["it"], bodies["en"], metas["en"],
+                                        reference=project.reference_docx, images=images)
+            prove(data, [bodies["it"], bodies["en"]])
+            out[f"{dossier_id}.it-en.docx"] = data
     except writer.DocxError as exc:
-        # Positions are validated before rendering, so Markdown the writer cannot take comes from the
-        # template: name it, and the line of the rendered Markdown (`build` writes nothing on error).
-        where = f" (line {exc.line} of the Markdown it renders)" if exc.line else ""
-        raise VoceunicaError(problem(f"templates/{dossier.template}", 1, 1,
-                                     f"dossier {dossier_id}: cannot write DOCX{where}: {exc}")) from None
+        lang = langs[min(exc.index, len(langs) - 1)] if langs else LANGS[0]
+        raise VoceunicaError(source_of(project, dossier_id, lang, bodies[lang], exc)) from None
     return out
+
+
+def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exception) -> Problem:
+    """Where the text the writer could not carry came from: the position (or
+    dossier, or label) whose text holds that Markdown line, at its own file and
+    line — a content mistake is never reported at a template line.  Only when
+    no input holds it does the template take the blame."""
+    from voceunica.model import iter_texts
+
+    line_no: int | None = getattr(exc, "line", None)
+    word: str | None = getattr(exc, "word", None)
+    md_lines = body.split("\n")
+    needle = md_lines[line_no - 1].strip() if line_no and 0 < line_no <= len(md_lines) else ""
+    dossier = project.dossiers[dossier_id]
+    candidates = [(f"position:{p}", project.positions[p]) for p in dossier.positions if p in project.positions]
+    candidates.append((f"dossier:{dossier_id}", dossier))
+    for probe in (needle, word):
+        if not probe or len(probe) < 3:
+            continue
+        for key, model in candidates:
+            source = project.sources.get(key)
+            if source is None:
+                continue
+            for loc, text_lang, text in iter_texts(model):
+                at = text.find(probe) if text_lang == lang else -1
+                if at != -1:
+                    line, col = source.text_line(loc, text.count("\n", 0, at))
+                    return problem(source.path, line, col, f"{'.'.join(map(str, loc))}: {exc}")
+    where = f" (line {line_no} of the {lang} Markdown it renders)" if line_no else f" ({lang})"
+    return problem(f"templates/{dossier.template}", 1, 1, f"dossier {dossier_id}: cannot write DOCX{where}: {exc}")
 
 
 def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -> object:
@@ -257,6 +293,8 @@ def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int |
 def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = None, *,
           jobs: int | None = None, force: bool = False, progress: ProgressFn | None = None,
           pdf: bool = False) -> BuildResult:
+    if out_dir is not None:
+        refuse_source_folder(root, out_dir)
     project = check(root)
     if project.errors:
         raise VoceunicaError(project.problems)
@@ -283,9 +321,17 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
             "files": {name: hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
                       for name, data in sorted(outputs.items())},
         }
-    written = write_all(target, files)
+    # Every file is staged before the first is renamed into place: a full disk or a bad folder changes
+    # nothing.  No fsync: outputs can always be built again, and syncing each would slow every build.
+    clean_stale_temps(target)  # even when everything is up to date, a killed build's litter goes
+    with Staging(sync=False) as staging:
+        for name in sorted(files):
+            staging.add(target / name, files[name])
+        if rendered:
+            staging.add(target / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+        written = staging.commit()
     if rendered:
-        atomic_write(target / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+        written.pop()
     return BuildResult(written, ids, skipped, note)
 
 

@@ -24,9 +24,11 @@ class DocxError(Exception):
     """The Markdown cannot be written as Word without losing something; `line`
     is the line of the rendered Markdown body, when known."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, *, index: int = 0, word: str | None = None) -> None:
         super().__init__(message)
         self.line = line
+        self.index = index  # which Markdown text: 0 (single, or Italian in a parallel text), 1 (English)
+        self.word = word  # the word that was lost, when a read-back found the loss
 
 
 @dataclass(frozen=True)
