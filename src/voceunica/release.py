@@ -11,9 +11,12 @@ earlier release.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import re
+import stat
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +26,8 @@ from voceunica import __version__
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.fingerprint import agreed, signoff_state, translation_status
 from voceunica.pipeline import ProgressFn, check, render_many, source_date_epoch
-from voceunica.write import atomic_write, write_all
+from voceunica.write import (fsync_dir, atomic_write, clean_stale_temps, refuse_source_folder, remove_stale,
+                              write_all)
 
 _VERSION = re.compile(r"v?\d+\.\d+\.\d+([-.][0-9A-Za-z.]+)?")
 MANIFEST = "manifest.json"
@@ -96,9 +100,11 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
     from voceunica.validate import Project
 
     assert isinstance(project, Project)
+    if out_dir is not None:
+        refuse_source_folder(root, out_dir)
     dist = (out_dir if out_dir is not None else project.root / "dist").resolve()
     final = dist / version
-    if final.exists():
+    if os.path.lexists(final):
         raise VoceunicaError(problem(str(final), 1, 1, f"release {version} already exists; "
                                                        "releases are never overwritten"))
     epoch = release_epoch(root)
@@ -139,20 +145,48 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
-    dist.mkdir(parents=True, exist_ok=True)
-    for stale in dist.glob(f".{version}.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=dist))
     try:
+        dist.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=dist))
+    except OSError as exc:
+        raise VoceunicaError(problem(str(dist), 1, 1, f"cannot write: {exc.strerror or exc}")) from None
+    # Held while this run lives: a later run removes a staging folder only when no live release holds it.
+    lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        clean_stale_releases(dist)
         staging.chmod(0o755)  # mkdtemp makes it private; a release is for everyone who can read dist/
         write_all(staging, files)
         bundle = dist / f"{version}.zip"
         atomic_write(bundle, deterministic_zip(version, files, epoch))
+        if os.path.lexists(final):  # a release of the same version that ran alongside this one got there first
+            raise VoceunicaError(problem(str(final), 1, 1, f"release {version} already exists; "
+                                                           "releases are never overwritten"))
         staging.rename(final)  # the release appears complete, or not at all
+        fsync_dir(dist)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        os.close(lock)
     return ReleaseResult(final, bundle, sorted(files), pdf_note)
+
+
+STAGING_NAME = re.compile(r"\..+\.partial-[a-z0-9_]{8}")  # what mkdtemp(prefix=".VERSION.partial-") makes
+
+
+def clean_stale_releases(dist: Path) -> list[Path]:
+    """Staging folders and temporary files that killed releases left in `dist` (only unlocked ones: see write)."""
+    removed = clean_stale_temps(dist)
+    try:
+        entries = list(os.scandir(dist))
+    except OSError:
+        return removed
+    for entry in entries:
+        if STAGING_NAME.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+            if remove_stale(Path(entry.path)):
+                removed.append(Path(entry.path))
+    return removed
 
 
 def deterministic_zip(version: str, files: dict[str, bytes], epoch: int) -> bytes:

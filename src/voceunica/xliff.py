@@ -97,10 +97,10 @@ class Imported:
 
 def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
     """Write every translated unit back into its position.  Problems stop the
-    import before any file is touched."""
+    import before any file is touched; the files change together or not at all."""
     from lxml import etree
 
-    from voceunica.yamledit import set_translations
+    from voceunica.yamledit import set_many_translations
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
@@ -160,9 +160,6 @@ def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
             plan.setdefault(pos.id, {})[name] = (new, text_hash(sent))
     if out:
         raise VoceunicaError(out)
-    done = []
-    for pid, fields in sorted(plan.items()):
-        changed = set_translations(project, pid, fields)
-        if changed:
-            done.append(Imported(pid, changed))
-    return done
+    # all positions or none: a kill or a full disk half-way must not leave some translated and others not
+    changed = set_many_translations(project, plan)
+    return [Imported(pid, fields) for pid, fields in sorted(changed.items())]

@@ -19,7 +19,7 @@ from voceunica.fingerprint import field_name, fingerprint, target_language, text
 from voceunica.load import parse_yaml
 from voceunica.model import REGIONS, Position
 from voceunica.validate import Project, validate_model
-from voceunica.write import atomic_write
+from voceunica.write import atomic_write, recover, replace_together
 
 
 def _yaml() -> Any:
@@ -33,6 +33,14 @@ def _yaml() -> Any:
 
 
 def _edit(project: Project, pid: str, change: Any) -> Path:
+    path, new_text = _edited(project, pid, change)
+    recover(project.root)  # a killed import is finished before this file changes again
+    atomic_write(path, new_text)
+    return path
+
+
+def _edited(project: Project, pid: str, change: Any) -> tuple[Path, str]:
+    """The position file and its new text after `change`, validated; nothing is written."""
     key = f"position:{pid}"
     if key not in project.files:
         raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}'"))
@@ -51,8 +59,7 @@ def _edit(project: Project, pid: str, change: Any) -> Path:
         validate_model(Position, loaded, out)
     if out:  # pragma: no cover - would be a bug in the edit itself
         raise VoceunicaError(out)
-    atomic_write(path, new_text)
-    return path
+    return path, new_text
 
 
 def record_signoff(project: Project, pid: str, region: str, by: str, date: dt.date) -> tuple[Path, str]:
@@ -133,6 +140,26 @@ def set_translations(project: Project, pid: str, fields: dict[str, tuple[str, st
     source it was made from).  Keeps block style for multi-line texts; a text
     equal but for line ends and trailing spaces is left as it is (so its
     sign-offs stay current).  Returns the fields changed."""
+    return set_many_translations(project, {pid: fields}).get(pid, [])
+
+
+def set_many_translations(project: Project, plan: dict[str, dict[str, tuple[str, str]]]) -> dict[str, list[str]]:
+    """`set_translations` for several positions, all or none: every file is edited in memory and
+    validated first, then all are swapped in together (see `write.replace_together`).
+    Returns the fields changed, by position."""
+    changed: dict[str, list[str]] = {}
+    edits: dict[Path, bytes | str] = {}
+    for pid, fields in sorted(plan.items()):
+        edit = _translation_edit(project, pid, fields)
+        if edit is not None:
+            changed[pid], path, text = edit
+            edits[path] = text
+    replace_together(project.root, edits)
+    return changed
+
+
+def _translation_edit(project: Project, pid: str,
+                      fields: dict[str, tuple[str, str]]) -> tuple[list[str], Path, str] | None:
     pos = project.positions.get(pid)
     if pos is None:
         raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
@@ -142,7 +169,7 @@ def set_translations(project: Project, pid: str, fields: dict[str, tuple[str, st
     marks = {f: h for f, (_, h) in fields.items() if pos.translated_from.get(f) != h}
     changed = sorted(set(texts) | set(marks))
     if not changed:
-        return []
+        return None
 
     def change(doc: Any) -> None:
         from ruamel.yaml.comments import CommentedMap
@@ -164,5 +191,5 @@ def set_translations(project: Project, pid: str, fields: dict[str, tuple[str, st
         for f, h in marks.items():
             record[f] = h
 
-    _edit(project, pid, change)
-    return changed
+    path, new_text = _edited(project, pid, change)
+    return changed, path, new_text
