@@ -49,6 +49,9 @@ def main_options(
     if not state.root.is_dir():
         typer.echo(f"voceunica: -C {directory}: no such directory", err=True)
         raise typer.Exit(2)
+    from voceunica.write import recover
+
+    recover(state.root)  # whatever runs next sees an import a kill interrupted finished, never half applied
 
 
 def _shown(p: Problem) -> Problem:

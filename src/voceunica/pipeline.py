@@ -207,12 +207,16 @@ def inputs_digest(project: Project, dossier_id: str, epoch: int | None) -> str:
     paths += sorted(p for p in (project.root / "templates").rglob("*") if p.is_file())
     h = hashlib.sha256(f"voceunica {__version__}\0epoch {epoch}\0".encode())
     for p in paths:
-        h.update(p.relative_to(project.root).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+        rel = p.relative_to(project.root).as_posix()
+        h.update(rel.encode() + b"\0")
+        h.update(hashlib.sha256(read_project_file(project.root, p, rel, limit=MAX_CSV_BYTES)).digest())
     return h.hexdigest()
 
 
 CACHE_NAME = ".voceunica-cache.json"
+# every name build writes: <dossier>.<lang>.md/.docx/.pdf, <dossier>.it-en.docx, <dossier>.<annex>.<lang>.png
+OUTPUT_NAME = re.compile(r"[a-z0-9-]+\.(it|en|it-en)\.(md|docx|pdf)|[a-z0-9-]+\.[a-z0-9-]+\.(it|en)\.png|"
+                         + re.escape(CACHE_NAME))
 
 
 def _load_cache(out_dir: Path) -> dict[str, Any]:
@@ -323,7 +327,7 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
         }
     # Every file is staged before the first is renamed into place: a full disk or a bad folder changes
     # nothing.  No fsync: outputs can always be built again, and syncing each would slow every build.
-    clean_stale_temps(target)  # even when everything is up to date, a killed build's litter goes
+    clean_stale_temps(target, OUTPUT_NAME)  # even when everything is up to date, a killed build's litter goes
     with Staging(sync=False) as staging:
         for name in sorted(files):
             staging.add(target / name, files[name])

@@ -94,14 +94,14 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
 
     if not _VERSION.fullmatch(version):
         raise VoceunicaError(problem(".", 1, 1, f"release version {version!r} should look like 1.2.0 or v1.2.0"))
+    if out_dir is not None:
+        refuse_source_folder(root, out_dir)
     problems, project = final_problems(root, allow_dirty)
     if problems:
         raise VoceunicaError(problems)
     from voceunica.validate import Project
 
     assert isinstance(project, Project)
-    if out_dir is not None:
-        refuse_source_folder(root, out_dir)
     dist = (out_dir if out_dir is not None else project.root / "dist").resolve()
     final = dist / version
     if os.path.lexists(final):
@@ -172,12 +172,12 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
     return ReleaseResult(final, bundle, sorted(files), pdf_note)
 
 
-STAGING_NAME = re.compile(r"\..+\.partial-[a-z0-9_]{8}")  # what mkdtemp(prefix=".VERSION.partial-") makes
+STAGING_NAME = re.compile(rf"\.({_VERSION.pattern})\.partial-[a-z0-9_]{{8}}")  # mkdtemp(prefix=".VERSION.partial-")
 
 
 def clean_stale_releases(dist: Path) -> list[Path]:
     """Staging folders and temporary files that killed releases left in `dist` (only unlocked ones: see write)."""
-    removed = clean_stale_temps(dist)
+    removed = clean_stale_temps(dist, re.compile(_VERSION.pattern + r"\.zip"))
     try:
         entries = list(os.scandir(dist))
     except OSError:

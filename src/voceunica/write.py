@@ -31,8 +31,9 @@ from pathlib import Path
 from voceunica.errors import VoceunicaError, problem
 
 # what tempfile.mkstemp(prefix=".NAME.", suffix=".tmp") names a file: the 8 random characters are its alphabet
-TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
 JOURNAL = ".voceunica-journal.json"
+SOURCE_NAME = re.compile(r"[^/]+\.ya?ml")  # the files voceunica edits in place, in positions/
 
 def cannot_write(path: Path | str, exc: OSError) -> VoceunicaError:
     # absolute: the CLI shows it relative to where the user stands, whatever -C says
@@ -90,18 +91,29 @@ def remove_stale(path: Path) -> bool:
         os.close(fd)
 
 
-def clean_stale_temps(folder: Path) -> list[Path]:
-    """Temporary files a killed writer left in `folder` (by name, see TEMP_NAME); only unlocked ones go."""
-    removed = []
+def stale_temps(folder: Path) -> dict[str, list[Path]]:
+    """Temporary files in `folder` by the name they were to become (see TEMP_NAME)."""
+    found: dict[str, list[Path]] = {}
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return removed
+        return found
     for entry in entries:
-        if TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-            path = Path(entry.path)
-            if remove_stale(path):
-                removed.append(path)
+        m = TEMP_NAME.fullmatch(entry.name)
+        if m and entry.is_file(follow_symlinks=False):
+            found.setdefault(m.group("target"), []).append(Path(entry.path))
+    return found
+
+
+def clean_stale_temps(folder: Path, targets: re.Pattern[str]) -> list[Path]:
+    """Temporary files a killed writer left in `folder` for a file whose name matches `targets`.
+
+    Only names voceunica writes there count: another program's temporary file
+    with a look-alike name is not ours to remove (and holds no lock of ours)."""
+    removed = []
+    for target, temps in stale_temps(folder).items():
+        if targets.fullmatch(target):
+            removed.extend(p for p in temps if remove_stale(p))
     return removed
 
 
@@ -115,7 +127,7 @@ class Staging:
     def __init__(self, *, sync: bool = True) -> None:
         self.sync = sync
         self.staged: list[tuple[Path, str, int]] = []  # target, temporary file, its open (locked) fd
-        self._cleaned: set[Path] = set()
+        self._stale: dict[Path, dict[str, list[Path]]] = {}  # by folder: read once, not once per file
 
     def __enter__(self) -> "Staging":
         return self
@@ -134,9 +146,10 @@ class Staging:
         except OSError as exc:
             raise VoceunicaError(problem(os.path.abspath(folder), 1, 1,
                                          f"cannot create the folder: {exc.strerror}")) from None
-        if folder not in self._cleaned:
-            clean_stale_temps(folder)
-            self._cleaned.add(folder)
+        if folder not in self._stale:
+            self._stale[folder] = stale_temps(folder)
+        for temp in self._stale[folder].pop(path.name, []):
+            remove_stale(temp)  # a killed run's attempt at this very file
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         except OSError as exc:
@@ -265,8 +278,8 @@ def recover(root: Path) -> list[Path]:
     """
     finished = _finish_journal(root)
     # after the journal: its temporary files are the ones it still needed
-    clean_stale_temps(root)
-    clean_stale_temps(root / "positions")
+    clean_stale_temps(root, re.compile(re.escape(JOURNAL)))
+    clean_stale_temps(root / "positions", SOURCE_NAME)
     return finished
 
 
