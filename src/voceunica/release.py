@@ -241,26 +241,182 @@ def previous_tag(root: Path, version: str) -> str | None:
     return None
 
 
+MANIFEST_MAX = 64 << 20  # far above any real manifest; a bigger one is not read into memory
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 def verify(folder: Path) -> list[Problem]:
-    """Check a release folder against its manifest: every file there, each with its hash."""
+    """Check a release folder against its manifest: every file there, each with its hash.
+
+    The manifest is input like any other: its shape and every name in it are
+    checked before any listed file is opened, a name can only point inside
+    the release, and no symlink is followed out of it.
+    """
     manifest_path = folder / MANIFEST
     shown = str(manifest_path)
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        listed = manifest["files"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return [problem(shown, 1, 1, f"cannot read the manifest: {exc}")]
-    out = []
+        info = os.lstat(manifest_path)
+        if not stat.S_ISREG(info.st_mode):
+            return [problem(shown, 1, 1, "the manifest is not a regular file (a symlink, a folder, …)")]
+        if info.st_size > MANIFEST_MAX:
+            return [problem(shown, 1, 1, f"the manifest is larger than {MANIFEST_MAX >> 20} MB")]
+        fd = os.open(manifest_path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            raw = f.read(MANIFEST_MAX + 1)
+    except OSError as exc:
+        return [problem(shown, 1, 1, f"cannot read the manifest: {exc.strerror or exc}")]
+    listed, out = read_manifest(raw, shown)
+    if out:
+        return out  # nothing listed is opened while the list itself is suspect
+    root = folder.resolve()
     for name, entry in sorted(listed.items()):
         path = folder / name
-        if not path.is_file():
-            out.append(problem(str(path), 1, 1, "listed in the manifest but missing"))
-            continue
-        data = path.read_bytes()
-        if len(data) != entry.get("size") or sha256(data) != entry.get("sha256"):
-            out.append(problem(str(path), 1, 1, "differs from the manifest (SHA-256 or size)"))
-    for path in sorted(folder.rglob("*")):
+        out.extend(_check_listed(root, name, path, entry))
+    for path in _release_files(folder):
         name = path.relative_to(folder).as_posix()
-        if path.is_file() and name != MANIFEST and name not in listed:
+        if name != MANIFEST and name not in listed:
             out.append(problem(str(path), 1, 1, "not listed in the manifest"))
     return out
+
+
+def read_manifest(raw: bytes, shown: str) -> tuple[dict[str, dict[str, object]], list[Problem]]:
+    """The manifest's `files`, name -> {sha256, size}, or the problems that make it unusable, located."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        return {}, [problem(shown, line, 1, "the manifest is not UTF-8 text")]
+
+    def at(offset: int, message: str) -> Problem:
+        line = text.count("\n", 0, offset) + 1
+        return problem(shown, line, offset - (text.rfind("\n", 0, offset) + 1) + 1, message)
+
+    class Duplicate(Exception):
+        pass
+
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        seen: dict[str, object] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise Duplicate(key)  # json keeps the last silently: a second entry could hide the first
+            seen[key] = value
+        return seen
+
+    try:
+        manifest = json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        return {}, [problem(shown, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}")]
+    except Duplicate as exc:
+        key = json.dumps(exc.args[0])
+        second = _find(text, key, _find(text, key, 0) + 1)
+        return {}, [at(second, f"the key {_quoted(exc.args[0])} appears twice")]
+    except RecursionError:
+        return {}, [problem(shown, 1, 1, "not a usable manifest: nested too deeply")]
+    if not isinstance(manifest, dict):
+        return {}, [problem(shown, 1, 1, "the manifest should be a JSON object with a 'files' object")]
+    files_at = _find(text, json.dumps("files"), 0)
+    listed = manifest.get("files")
+    if not isinstance(listed, dict):
+        what = "missing" if listed is None else f"a {_json_type(listed)}"
+        return {}, [at(files_at, f"'files' should be an object of file name -> {{sha256, size}}, not {what}")]
+    out = []
+    for name, entry in listed.items():
+        where = _find(text, json.dumps(name, ensure_ascii=False), files_at)
+        if where == files_at:
+            where = _find(text, json.dumps(name), files_at)
+        why = _bad_name(name)
+        if why:
+            out.append(at(where, f"files: {_quoted(name)}: {why}"))
+            continue
+        if not isinstance(entry, dict):
+            out.append(at(where, f"files: {_quoted(name)}: should be {{sha256, size}}, not a {_json_type(entry)}"))
+            continue
+        sha, size = entry.get("sha256"), entry.get("size")
+        if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+            out.append(at(where, f"files: {_quoted(name)}: sha256 should be 64 lowercase hex digits"))
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            out.append(at(where, f"files: {_quoted(name)}: size should be a whole number of bytes"))
+    return ({n: e for n, e in listed.items()} if not out else {}), sorted(out)
+
+
+def _find(text: str, needle: str, start: int) -> int:
+    """Where `needle` is first written after `start` (else `start`): the line a problem is shown at."""
+    found = text.find(needle, start)
+    return found if found >= 0 else start
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "list", str: "string", type(None): "null"}.get(type(value), "value")
+
+
+def _quoted(name: str) -> str:
+    """A file name as a diagnostic may print it: control characters escaped, so no name forges a line."""
+    return json.dumps(name)[:120]
+
+
+def _bad_name(name: str) -> str | None:
+    """Why `name` cannot be a file of this release, or None: a plain relative path inside the folder."""
+    if not name:
+        return "an empty file name"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in name):
+        return "control characters in a file name"
+    if "\\" in name:
+        return "a backslash in a file name (releases use / between folders)"
+    if name.startswith("/"):
+        return "an absolute path; names are relative to the release folder"
+    if re.match(r"[A-Za-z]:", name):
+        return "a drive letter; names are relative to the release folder"
+    parts = name.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return "'.', '..' or an empty part in a path; names stay inside the release folder"
+    if name == MANIFEST:
+        return "the manifest cannot list itself"
+    if len(name.encode("utf-8")) > 4096 or any(len(p.encode("utf-8")) > 255 for p in parts):
+        return "a file name longer than file systems allow"
+    return None
+
+
+def _check_listed(root: Path, name: str, path: Path, entry: dict[str, object]) -> list[Problem]:
+    """One listed file: there, a regular file reached without a symlink, with the listed size and hash."""
+    here = root
+    for part in name.split("/"):
+        here = here / part
+        try:
+            info = os.lstat(here)
+        except FileNotFoundError:
+            return [problem(str(path), 1, 1, "listed in the manifest but missing")]
+        except OSError as exc:
+            return [problem(str(path), 1, 1, f"cannot read: {exc.strerror or exc}")]
+        if stat.S_ISLNK(info.st_mode):
+            return [problem(str(path), 1, 1, "a symbolic link; a release holds only regular files")]
+    if not stat.S_ISREG(info.st_mode):
+        return [problem(str(path), 1, 1, "not a regular file")]
+    if info.st_size != entry["size"]:
+        return [problem(str(path), 1, 1, "differs from the manifest (SHA-256 or size)")]
+    h = hashlib.sha256()
+    try:
+        fd = os.open(here, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    except OSError as exc:
+        return [problem(str(path), 1, 1, f"cannot read: {exc.strerror or exc}")]
+    if h.hexdigest() != entry["sha256"]:
+        return [problem(str(path), 1, 1, "differs from the manifest (SHA-256 or size)")]
+    return []
+
+
+def _release_files(folder: Path) -> list[Path]:
+    """Every file and symlink in the release folder, without following a symlink out of it."""
+    found = []
+    for top, dirs, names in os.walk(folder, followlinks=False):
+        for d in list(dirs):
+            if os.path.islink(os.path.join(top, d)):
+                found.append(Path(top, d))  # listed as a file: walking it would leave the release
+                dirs.remove(d)
+        found.extend(Path(top, n) for n in names)
+    return sorted(found)
