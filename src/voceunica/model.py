@@ -34,7 +34,9 @@ def _pattern(regex: str, what: str, example: str) -> Any:
     return Field(pattern=anchored)
 
 
-Slug = Annotated[str, _pattern(r"[a-z0-9]+(-[a-z0-9]+)*", "identifier", "steel-cbam")]
+# An id names files (`<dossier>.<annex>.it.png`, `.<name>.XXXXXXXX.tmp` while written): 64 keeps every
+# such name far under the 255 bytes every file system allows.
+Slug = Annotated[str, _pattern(r"[a-z0-9]+(-[a-z0-9]+)*", "identifier", "steel-cbam"), Field(max_length=64)]
 SemVer = Annotated[str, _pattern(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)", "version", "1.2.0")]
 ComRef = Annotated[str, _pattern(r"(COM|JOIN|SWD|C)\(\d{4}\) \d+( final)?", "Commission document number",
                                  "COM(2025) 125 final")]
