@@ -207,9 +207,8 @@ def inputs_digest(project: Project, dossier_id: str, epoch: int | None) -> str:
     paths += sorted(p for p in (project.root / "templates").rglob("*") if p.is_file())
     h = hashlib.sha256(f"voceunica {__version__}\0epoch {epoch}\0".encode())
     for p in paths:
-        rel = p.relative_to(project.root).as_posix()
-        h.update(rel.encode() + b"\0")
-        h.update(hashlib.sha256(read_project_file(project.root, p, rel, limit=MAX_CSV_BYTES)).digest())
+        h.update(p.relative_to(project.root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()
 
 
