@@ -173,6 +173,34 @@ BODY_EN = "        The definitive period started on 1 January 2026[^note].\n"
      "a line of '-' right under text makes that text a heading; leave a blank line before it (a rule) "
      "or remove it"),
     ("        # Title\n", "# Title", "headings inside a section are not allowed; add a section instead"),
+    ("        a <!-- b -- c --> d\n", "a <!-- b", "comment '<!-- b -- c -->' is not allowed in a text: readers "
+     "disagree on where a comment ends, and the text it hides reaches no one"),
+    ("        <div>x</div>\n", "<div>", "HTML '<div>x</div>' is not allowed in a text; use Markdown"),
+    ("        Text with <span>inline</span> HTML.\n", "<span>",
+     "HTML '<span>' is not allowed in a text; use Markdown"),
+    ("        ```\n        code that never ends\n", "```",
+     "code fence '```' is never closed: everything after it would be shown as code"),
+    ("        ![chart][c]\n\n        [c]: https://example.eu/c.png\n", "![chart][c]",
+     "images are not supported in position texts; figures come from annexes (chart:)"),
+    ("        See [the act][a].\n\n        [a]: https://eur-lex.europa.eu/\n", "[a]: https",
+     "link reference definitions ('[name]: target') are not allowed in a text: write the link inline, "
+     "[text](https://...)"),
+    ("        [^x]: a note nobody cites\n", "[^x]:", "a footnote definition ('[^key]: ...') cannot stand in a "
+     "text: put the note in 'notes:' (or 'eu_files:') and cite it with [^key]"),
+    ("".join("        " + "  " * i + f"- level {i}\n" for i in range(12)), "- level 6",
+     "lists and quotes are nested more than 6 levels deep; a reader loses track (and a Markdown reader drops "
+     "what is nested too deep)"),
+    ("        " + ">" * 25 + " deep\n", ">>>>>", "lists and quotes are nested more than 6 levels deep; a reader "
+     "loses track (and a Markdown reader drops what is nested too deep)"),
+    ("        [x](ms-msdt:/id%20PCWDiagnostic)\n", "ms-msdt", "link target 'ms-msdt:/id%20PCWDiagnostic' is not "
+     "allowed: links must start with https://, http://, mailto: or # (anything else can run code when the "
+     "document is opened)"),
+    ("        [x](search-ms:query=a)\n", "search-ms", "link target 'search-ms:query=a' is not allowed: links "
+     "must start with https://, http://, mailto: or # (anything else can run code when the document is opened)"),
+    ("        [x](javascript:alert(1))\n", "javascript", "link target 'javascript:alert(1' is not allowed: links "
+     "must start with https://, http://, mailto: or # (anything else can run code when the document is opened)"),
+    ("        <file:///etc/passwd>\n", "<file:///", "link target 'file:///etc/passwd' is not allowed: links must "
+     "start with https://, http://, mailto: or # (anything else can run code when the document is opened)"),
 ])
 def test_markdown_that_would_not_survive_the_layout_is_refused(mini: Path, extra: str, needle: str,
                                                                message: str) -> None:

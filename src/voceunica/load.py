@@ -9,6 +9,7 @@ silently collapse — are reported.  Nothing here knows what a position is.
 from __future__ import annotations
 
 import csv
+import re
 import io
 import os
 import stat
@@ -18,8 +19,10 @@ from typing import Any, NamedTuple
 
 import yaml
 import yaml.constructor
+import yaml.reader
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from voceunica import textrules
 from voceunica.errors import Problem, VoceunicaError, problem
 
 MAX_FILE_BYTES = 2_000_000  # a position is a few KB; refuse what cannot be one
@@ -127,6 +130,15 @@ def parse_yaml(raw: bytes | str, shown: str) -> tuple[Loaded | None, list[Proble
         return None, [problem(shown, line, col, f"YAML syntax error: {what}{ctx}")]
     except RecursionError:
         return None, [problem(shown, 1, 1, f"nesting deeper than {MAX_DEPTH} levels")]
+    except yaml.reader.ReaderError as exc:  # a raw control character, placed by PyYAML's own rule
+        # (the C loader reports a byte offset, the Python one a character offset: find it again)
+        found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+        at = found.start() if found else 0
+        before = text[:at]
+        exc.position = at
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        return None, [problem(shown, line, col, f"control character U+{exc.character:04X} is not allowed"
+                              if isinstance(exc.character, int) else f"YAML error: {exc.reason}")]
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         return None, [problem(shown, 1, 1, f"YAML error: {exc}")]
     source = SourceMap(shown)
@@ -162,6 +174,10 @@ class _TooDeep(Exception):
 
 class _TooMany(_TooDeep):
     pass
+
+
+# One scan finds the strings that need `textrules.char_findings`: nearly none do.
+_ODD_CHAR = re.compile(textrules.ODD_CHAR)
 
 
 # The tags a plain scalar may resolve to by itself; an explicit tag ('!!bool maybe',
@@ -216,8 +232,24 @@ class _Walker:
             return [self.walk(item, loc + (i,), depth + 1) for i, item in enumerate(node.value)]
         return self.scalar(node)
 
+    def characters(self, node: ScalarNode) -> None:
+        """Every string of every YAML file obeys the character rules, located in the
+        scalar (a double-quoted escape such as "\\f" is placed at its scalar)."""
+        m = node.start_mark
+        block = node.style in _BLOCK_STYLES
+        for index, message, warning in textrules.char_findings(node.value):
+            offset = node.value.count("\n", 0, index)
+            if node.style in (None, "|") or (block and offset):
+                line = m.line + 1 + offset + (1 if block else 0)
+                col = (m.column + 1 + index) if offset == 0 and not block else 1
+            else:
+                line, col = m.line + 1, m.column + 1
+            self.problems.append(problem(self.source.path, line, col, message, warning=warning))
+
     def scalar(self, node: Node) -> Any:
         if node.tag == _STR:  # most values are plain text: skip the constructor's machinery
+            if _ODD_CHAR.search(node.value) is not None:
+                self.characters(node)
             return node.value
         m = node.start_mark
         implicit = _STR if node.style else _IMPLICIT.resolve(ScalarNode, node.value, (True, False))

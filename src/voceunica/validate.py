@@ -24,6 +24,7 @@ from typing import Any, Iterator, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from voceunica.docx.styles import LABELS as DOCX_LABELS
+from voceunica import textrules
 from voceunica.errors import Problem, problem
 from voceunica.load import Loaded, SourceMap, Table, read_csv, read_yaml
 from voceunica.model import (
@@ -161,6 +162,7 @@ def _load_project(root: Path) -> Project:
     if loaded is not None:
         labels = validate_model(Labels, loaded, out)
         if labels is not None:
+            check_texts(labels, loaded.source, out)
             project.labels = dict(labels.labels)
             missing = [k for k in REQUIRED_LABELS if k not in labels.labels]
             for k in missing:
@@ -352,20 +354,30 @@ def _typename(value: Any) -> str:
 # --- texts -------------------------------------------------------------------------
 
 FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
-_HTML = re.compile(r"<(?!!--)[A-Za-z/][^>]*>")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)", re.M)
 # A line of '=' or '-' right under text turns that text into a (setext) heading.
 _SETEXT = re.compile(r"^(?![ \t]*(?:[-*+>|]|\d+[.)])(?:\s|$))[ \t]*\S.*\n {0,3}(=+|-+)[ \t]*$", re.M)
-_IMAGE = re.compile(r"!\[[^\]]*\]\(")
-_COMMENT_OPEN = re.compile(r"<!--")
-_DIRECTIVE = re.compile(r"<!--\s*vu[:-]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _text_problem(source: SourceMap, loc: tuple[str | int, ...], text: str, index: int, message: str) -> Problem:
+def _text_problem(source: SourceMap, loc: tuple[str | int, ...], text: str, index: int, message: str,
+                  *, warning: bool = False) -> Problem:
     offset = text.count("\n", 0, index)
     line, col = source.text_line(loc, offset)
-    return problem(source.path, line, col, message)
+    return problem(source.path, line, col, message, warning=warning)
+
+
+def check_markdown_text(source: SourceMap, loc: tuple[str | int, ...], text: str, out: list[Problem]) -> None:
+    """The Markdown and link rules of `textrules`, at the text's own file and line.
+    (Characters are checked on every string as it is loaded.)"""
+    for index, message, warning in textrules.markdown_findings(text):
+        out.append(_text_problem(source, loc, text, index, f"{_dotted(loc)}: {message}", warning=warning))
+    for index, message, warning in textrules.link_findings(text):
+        out.append(_text_problem(source, loc, text, index, f"{_dotted(loc)}: {message}", warning=warning))
+
+
+def check_texts(model: Any, source: SourceMap, out: list[Problem]) -> None:
+    for loc, _, text in iter_texts(model):
+        check_markdown_text(source, loc, text, out)
 
 
 def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None:
@@ -377,14 +389,9 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
             keys[item.key] = (group, i, "key")
     used: set[str] = set()
     for loc, lang, text in iter_texts(pos):
-        for m in _CONTROL.finditer(text):
-            out.append(_text_problem(source, loc, text, m.start(),
-                                     f"{_dotted(loc)}: control character U+{ord(m.group()):04X} is not allowed"))
+        check_markdown_text(source, loc, text, out)
         # Each pattern runs only on texts holding its telltale character: a large
         # project has tens of thousands of texts and `check` must stay fast.
-        for m in (_HTML.finditer(text) if "<" in text else ()):
-            out.append(_text_problem(source, loc, text, m.start(),
-                                     f"{_dotted(loc)}: raw HTML {m.group()!r} is not allowed; use Markdown"))
         for m in (_HEADING.finditer(text) if "#" in text else ()):
             where = "a section" if loc[0] == "sections" else "this text"
             out.append(_text_problem(source, loc, text, m.start(),
@@ -394,19 +401,6 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
             out.append(_text_problem(source, loc, text, m.start(1) if m.start(1) >= 0 else m.start(),
                                      f"{_dotted(loc)}: a line of '{m.group(1)[0]}' right under text makes that text "
                                      "a heading; leave a blank line before it (a rule) or remove it"))
-        for m in (_IMAGE.finditer(text) if "![" in text else ()):
-            out.append(_text_problem(source, loc, text, m.start(),
-                                     f"{_dotted(loc)}: images are not supported in position texts; "
-                                     "figures come from annexes (chart:)"))
-        for m in (_COMMENT_OPEN.finditer(text) if "<!--" in text else ()):
-            if _DIRECTIVE.match(text, m.start()):
-                out.append(_text_problem(source, loc, text, m.start(),
-                                         f"{_dotted(loc)}: layout directives (<!-- vu:... -->) belong in templates, "
-                                         "not in texts"))
-            elif text.find("-->", m.end()) == -1:
-                out.append(_text_problem(source, loc, text, m.start(),
-                                         f"{_dotted(loc)}: comment '<!--' is never closed with '-->': "
-                                         "everything after it would disappear"))
         refs = list(FOOTNOTE_REF.finditer(text)) if "[^" in text else []
         if refs and loc[0] in ("notes", "eu_files"):
             out.append(_text_problem(source, loc, text, refs[0].start(),
@@ -436,6 +430,7 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
 
 def check_dossier(dossier: Dossier, source: SourceMap, project: Project, raw_ids: dict[str, set[str]],
                   out: list[Problem]) -> None:
+    check_texts(dossier, source, out)
     def missing(kind: str, ident: str, loc: tuple[str | int, ...]) -> None:
         if ident in raw_ids[kind]:
             return  # it exists but has its own problems, reported there
@@ -481,6 +476,7 @@ NUMERIC = ("integer", "decimal", "percent", "year")
 
 
 def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out: list[Problem]) -> AnnexData | None:
+    check_texts(meta, source, out)
     names = [c.name for c in meta.columns]
     for i, n in enumerate(names):
         if n in names[:i]:
@@ -566,8 +562,10 @@ def _cell(column: Any, value: str, path: str, line: int, col: int, out: list[Pro
         if column.type in ("category", "year"):
             bad("must not be empty")
         return None
-    if _CONTROL.search(value):
-        bad("control characters are not allowed")
+    findings = list(textrules.char_findings(value)) + list(textrules.link_findings(value))
+    for index, message, warning in findings:
+        out.append(problem(path, line, col + index, f"column '{column.name}': {message}", warning=warning))
+    if any(not warning for _, _, warning in findings):
         return None
     if column.type == "text":
         return value

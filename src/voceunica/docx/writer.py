@@ -27,7 +27,6 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import parse_xml
 from markdown_it import MarkdownIt
-from mdit_py_plugins.footnote import footnote_plugin
 
 from voceunica.docx import DocxError, ooxml
 from voceunica.docx.tree import Node as SyntaxTreeNode
@@ -45,7 +44,9 @@ _BR = re.compile(r"^<br\s*/?>$", re.I)
 
 
 def parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
+    from voceunica.textrules import parser as dialect
+
+    return dialect(max_nesting=20)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -171,21 +172,23 @@ class Writer:
 
     # --- inline -----------------------------------------------------------------------
     def inline(self, node: SyntaxTreeNode, st: _State, *, part: Part | None = None, style: str | None = None,
-               strong: bool = False, em: bool = False) -> str:
+               strong: bool = False, em: bool = False, strike: bool = False) -> str:
         out = []
         lang = st.lang.tag
         for child in node.children:
             t = child.type
             if t == "text":
-                out.append(ooxml.run(child.content, style or _char_style(self, strong, em), lang))
+                out.append(ooxml.run(child.content, style or _char_style(self, strong, em), lang, strike=strike))
             elif t == "softbreak":
-                out.append(ooxml.run(" ", style or _char_style(self, strong, em), lang))
+                out.append(ooxml.run(" ", style or _char_style(self, strong, em), lang, strike=strike))
             elif t == "hardbreak":
                 out.append(ooxml.run_xml("<w:br/>", None, lang))
             elif t == "strong":
-                out.append(self.inline(child, st, part=part, style=style, strong=True, em=em))
+                out.append(self.inline(child, st, part=part, style=style, strong=True, em=em, strike=strike))
             elif t == "em":
-                out.append(self.inline(child, st, part=part, style=style, strong=strong, em=True))
+                out.append(self.inline(child, st, part=part, style=style, strong=strong, em=True, strike=strike))
+            elif t == "s":  # ~~struck~~: Word's own strikethrough, as pandoc writes it
+                out.append(self.inline(child, st, part=part, style=style, strong=strong, em=em, strike=True))
             elif t == "code_inline":
                 out.append(ooxml.run(child.content, self.sid("Verbatim Char"), lang))
             elif t == "link":
