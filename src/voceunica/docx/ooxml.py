@@ -10,7 +10,10 @@ Word spells it.
 
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape as _escape
+
+from voceunica.docx import DocxError
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -26,17 +29,28 @@ CT_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.f
 EMU_PER_TWIP = 635
 
 
+# What XML 1.0 cannot hold at all: no escaping makes these well-formed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def esc(text: str) -> str:
+    """The one escaper for text and attribute values.  It refuses what XML cannot
+    hold instead of writing a part Word would call corrupt (`check` refuses
+    such characters in every input first; this is the last line)."""
+    bad = _NOT_XML.search(text)
+    if bad is not None:
+        raise DocxError(f"character U+{ord(bad.group()):04X} cannot be written in a Word file")
     return _escape(text, {'"': "&quot;"})
 
 
-def rpr(style: str | None, lang: str | None) -> str:
-    inner = (f'<w:rStyle w:val="{style}"/>' if style else "") + (f'<w:lang w:val="{lang}"/>' if lang else "")
+def rpr(style: str | None, lang: str | None, strike: bool = False) -> str:
+    inner = ((f'<w:rStyle w:val="{style}"/>' if style else "") + ("<w:strike/>" if strike else "")
+             + (f'<w:lang w:val="{lang}"/>' if lang else ""))
     return f"<w:rPr>{inner}</w:rPr>" if inner else ""
 
 
-def run(text: str, style: str | None = None, lang: str | None = None) -> str:
-    return f'<w:r>{rpr(style, lang)}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>'
+def run(text: str, style: str | None = None, lang: str | None = None, *, strike: bool = False) -> str:
+    return f'<w:r>{rpr(style, lang, strike)}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>'
 
 
 def run_xml(inner: str, style: str | None = None, lang: str | None = None) -> str:

@@ -42,4 +42,23 @@ def rezip(docx: bytes, epoch: int, edits: dict[str, Callable[[bytes], bytes]] | 
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
     entries = [(name, edits[name](data) if name in edits else data) for name, data in entries]
+    for name, data in entries:
+        well_formed(name, data)
     return deterministic_zip(entries, epoch, level)
+
+
+def well_formed(name: str, data: bytes) -> None:
+    """Refuse a package part that is not well-formed XML before it is zipped:
+    Word reports such a file as corrupt and offers to 'repair' it.  The check
+    is a parse by libxml2 (C); it costs little beside writing the part."""
+    if not (name.endswith(".xml") or name.endswith(".rels")):
+        return
+    from lxml import etree
+
+    from voceunica.docx import DocxError
+
+    try:
+        etree.fromstring(data, etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise DocxError(f"internal error: the part {name} would not be well-formed XML "
+                        f"(line {exc.lineno}: {exc.msg}); nothing was written") from None
