@@ -194,6 +194,15 @@ def _opt(text: Text | None, lang: str) -> str:
     return text[lang] if text is not None else ""
 
 
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
+
+
+def _trim(text: str) -> str:
+    """Blank lines around a text go, but not the indentation of its first line:
+    '    # foo' is code, and stripping would make it a heading."""
+    return _LEADING_BLANK_LINES.sub("", text).rstrip()
+
+
 def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote]) -> RPosition:
     defs: dict[str, str] = {f.key: eu_file_line(f, lang, labels) for f in pos.eu_files}
     defs.update({n.key: n.text[lang] for n in pos.notes})
@@ -208,7 +217,7 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
                 footnotes.append(Footnote(label, defs[key]))
             return f"[^{label}]"
 
-        return FOOTNOTE_REF.sub(sub, text.strip())
+        return FOOTNOTE_REF.sub(sub, _trim(text))
 
     files = {f.key: f for f in pos.eu_files}
     asks = []
