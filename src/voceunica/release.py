@@ -223,7 +223,9 @@ def changelogs(root: Path, project: object, version: str) -> dict[str, bytes]:
     for lang in ("it", "en"):
         head = f"# {titles[lang]} – {version}\n\n"
         head += f"*{since[lang]} {previous}*\n\n" if previous else f"*{first[lang]}*\n\n"
-        out[f"CHANGELOG.{lang}.md"] = (head + changelog(d, lang).strip() + "\n").encode("utf-8")
+        # The project's own labels name the statuses ('bozza → concordato'), not their codes.
+        words = {key: text[lang] for key, text in project.labels.items()}
+        out[f"CHANGELOG.{lang}.md"] = (head + changelog(d, lang, words).strip() + "\n").encode("utf-8")
     return out
 
 
