@@ -7,6 +7,7 @@ exit code.  Nothing here prints.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -29,12 +30,28 @@ class Problem:
     severity: Severity = field(default=Severity.ERROR, compare=False)
 
     def __str__(self) -> str:
+        # A file name (or a value quoted in a message) comes from the repository: a newline in it would
+        # print a second, forged `path:line:col:` line that editors and CI annotations believe.
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}"
+        return f"{_one_line(self.path)}:{self.line}:{self.col}: {prefix}{_one_line(self.message)}"
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidi embeddings,
+# overrides and isolates that make a terminal show a name other than the one it is
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _one_line(text: str) -> str:
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(
+        lambda m: _ESCAPES.get(c := m.group(), f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"),
+        text)
 
 
 def problem(path: str | Path, line: int, col: int, message: str, *, warning: bool = False) -> Problem:
