@@ -234,7 +234,7 @@ def previous_tag(root: Path, version: str) -> str | None:
     from voceunica import gitrev
 
     try:
-        tags = str(gitrev.git(root, "tag", "--merged", "HEAD", "--sort=-creatordate")).split()
+        tags = gitrev.version_tags(root)
     except VoceunicaError:
         return None
     for tag in tags:
