@@ -301,3 +301,28 @@ def test_a_real_full_disk_gives_one_line_and_leaves_nothing(mini: Path, small_di
     line = one_error(res)
     assert line.endswith(": cannot write: No space left on device") and "/b/mini." in line, line
     assert list((small_disk / "b").iterdir()) == []
+
+
+def test_files_changed_together_are_put_back_when_a_rename_fails(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from voceunica import write
+
+    (tmp_path / "positions").mkdir()
+    paths = [tmp_path / "positions" / f"{n}.yaml" for n in "abc"]
+    for p in paths:
+        p.write_text(f"old {p.name}\n", encoding="utf-8")
+    real, calls = os.replace, {"n": 0}
+
+    def failing(a: object, b: object) -> None:
+        if str(b).endswith(".yaml"):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(a, b)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(write.os, "replace", failing)
+    with pytest.raises(VoceunicaError, match="cannot write: Input/output error"):
+        write.replace_together(tmp_path, {p: f"new {p.name}\n" for p in paths})
+    monkeypatch.undo()
+    assert [p.read_text(encoding="utf-8") for p in paths] == [f"old {p.name}\n" for p in paths]
+    assert sorted(q.name for q in tmp_path.rglob("*")) == ["a.yaml", "b.yaml", "c.yaml", "positions"]

@@ -245,12 +245,18 @@ def replace_together(root: Path, files: dict[Path, bytes | str]) -> None:
     journal = root / JOURNAL
     with Staging() as staging:
         entries = []
+        before: dict[Path, bytes | None] = {}
         for path in sorted(files):
             data = files[path]
             raw = data.encode("utf-8") if isinstance(data, str) else data
+            try:
+                before[path] = path.read_bytes()
+            except OSError:
+                before[path] = None
             staging.add(path, raw)
-            entries.append({"target": os.path.relpath(path, root), "temp": os.path.relpath(staging.staged[-1][1], root),
-                            "old": _file_sha(path), "new": _sha(raw)})
+            entries.append({"target": os.path.relpath(path, root),
+                            "temp": os.path.relpath(staging.staged[-1][1], root),
+                            "old": None if before[path] is None else _sha(before[path]), "new": _sha(raw)})
         record = json.dumps({"voceunica": "replace-together@1", "files": entries}, indent=1) + "\n"
         with Staging() as jstage:
             jstage.add(journal, record)
@@ -262,6 +268,24 @@ def replace_together(root: Path, files: dict[Path, bytes | str]) -> None:
                 raise
         try:
             staging.commit()
+        except VoceunicaError:
+            # a rename refused: put back the files already swapped, so still none changed
+            for path, old in before.items():
+                if old is not None and _file_sha(path) != _sha(old):
+                    try:
+                        atomic_write(path, old)
+                    except VoceunicaError:
+                        pass
+            os.unlink(journal)
+            raise
+        except BaseException:
+            # Ctrl-C between two renames: like a kill, the journal and the files still to rename
+            # stay for `recover()`, which the next command runs
+            for _, _, fd in staging.staged:
+                os.close(fd)
+            staging.staged.clear()
+            raise
+        else:
             os.unlink(journal)
             fsync_dir(root)
         finally:
