@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -81,15 +81,21 @@ def kill_at_random(root: Path, args: tuple[str, ...], duration: float, rng: rand
     """Start the command, SIGKILL it after a random delay up to its usual duration; whether it was killed."""
     proc = subprocess.Popen(command(root, *args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
     try:
-        proc.wait(timeout=rng.uniform(0.05, duration * 1.1))
+        proc.wait(timeout=rng.uniform(0.05, duration))
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
     return proc.returncode == -signal.SIGKILL
 
 
-def trials(default: int) -> int:
-    return TRIALS or default
+def trials(default: int, killed: list[bool]) -> Iterator[int]:
+    """Trial numbers: `default` (or VOCEUNICA_KILL_TRIALS) of them, and a few more while none was killed
+    (on a loaded machine a run can beat every delay drawn from its usual duration)."""
+    n = 0
+    while n < (TRIALS or default) or (not any(killed) and n < (TRIALS or default) + 5):
+        yield n
+        n += 1
+    assert any(killed), "no trial was killed: the delays are too long for this machine"
 
 
 def assert_old_or_new(now: dict[str, bytes], old: dict[str, bytes], new: dict[str, bytes], what: str) -> None:
@@ -137,27 +143,26 @@ def test_a_killed_build_leaves_old_or_new_outputs_and_the_next_build_tidies(base
     duration = DURATION["build"]
     new = files(ref / "build")
     assert new != old
-    killed = 0
-    for n in range(trials(2)):
+    killed: list[bool] = []
+    for n in trials(2, killed):
         root = copy(base, tmp_path, f"t{n}")
         _retitle(root)
-        killed += kill_at_random(root, ("build", "-j", "1"), duration, rng)
+        killed.append(kill_at_random(root, ("build", "-j", "1"), duration, rng))
         assert_old_or_new(files(root / "build"), old, new, f"trial {n}")
         assert run(root, "build", "-j", "1").returncode == 0
         assert files(root / "build") == new
         assert litter(root) == []
         shutil.rmtree(root)
-    assert killed, "no trial was killed: the delays are too long for this machine"
 
 
 def test_a_killed_release_leaves_no_partial_release_and_the_next_run_tidies(base: Path, tmp_path: Path) -> None:
     rng = random.Random(os.environ.get("VOCEUNICA_KILL_SEED", "release"))
     duration = DURATION["release"]
     earlier = files(base / "dist" / "1.0.0")
-    killed = 0
-    for n in range(trials(2)):
+    killed: list[bool] = []
+    for n in trials(2, killed):
         root = copy(base, tmp_path, f"t{n}")
-        killed += kill_at_random(root, ("release", "1.0.1", "-j", "1"), duration, rng)
+        killed.append(kill_at_random(root, ("release", "1.0.1", "-j", "1"), duration, rng))
         dist = root / "dist"
         if (dist / "1.0.1").exists():  # a release that appears is whole
             assert run(root, "verify", str(dist / "1.0.1")).returncode == 0
@@ -167,7 +172,6 @@ def test_a_killed_release_leaves_no_partial_release_and_the_next_run_tidies(base
         assert litter(root) == [], f"trial {n}: the next release left a killed run's litter"
         assert files(dist / "1.0.0") == earlier
         shutil.rmtree(root)
-    assert killed, "no trial was killed: the delays are too long for this machine"
 
 
 # --- edits of the sources ----------------------------------------------------------------------------------
@@ -182,18 +186,17 @@ def _kill_edit(base: Path, tmp_path: Path, args: tuple[str, ...], prepare: Calla
     duration = timed(ref, *args)
     new = files(ref / "positions")
     assert new != old
-    killed = 0
-    for n in range(trials(default)):
+    killed: list[bool] = []
+    for n in trials(default, killed):
         root = copy(base, tmp_path, f"t{n}")
         prepare(root)
-        killed += kill_at_random(root, args, duration, rng)
+        killed.append(kill_at_random(root, args, duration, rng))
         assert_old_or_new(files(root / "positions"), old, new, f"trial {n}")
         res = run(root, "check")  # any next command
         assert litter(root) == [], f"trial {n}: a killed run's temporary files outlived the next command"
         assert files(root / "positions") in (old, new), f"trial {n}: half applied"
         assert "Traceback" not in res.stderr
         shutil.rmtree(root)
-    assert killed, "no trial was killed: the delays are too long for this machine"
 
 
 def test_a_killed_signoff_leaves_the_old_or_the_new_position(base: Path, tmp_path: Path) -> None:
