@@ -107,9 +107,12 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
     (`docx.proof`) before it is kept: a file that lost a word is never written."""
     from voceunica import docx as writer
     from voceunica.docx.proof import prove
+    from voceunica.load import MAX_BINARY_BYTES, read_project_file
 
     dossier = project.dossiers[dossier_id]
     out: dict[str, bytes] = {}
+    reference = read_project_file(project.root, project.reference_docx, "templates/reference.docx",
+                                  limit=MAX_BINARY_BYTES)
     images = {name: data for name, data in files.items() if name.endswith(".png") and isinstance(data, bytes)}
     metas = {lang: docx_meta(project, rd, epoch) for lang, rd in resolved.items()}
     langs: tuple[str, ...] = ()
@@ -117,14 +120,14 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
         if "single" in dossier.layouts:
             for lang in LANGS:
                 langs = (lang,)
-                data = writer.markdown_to_docx(bodies[lang], metas[lang], reference=project.reference_docx,
+                data = writer.markdown_to_docx(bodies[lang], metas[lang], reference=reference,
                                                images=images)
                 prove(data, [bodies[lang]])
                 out[f"{dossier_id}.{lang}.docx"] = data
         if "parallel" in dossier.layouts:
             langs = ("it", "en")
             data = writer.parallel_docx(bodies["it"], metas["it"], bodies["en"], metas["en"],
-                                        reference=project.reference_docx, images=images)
+                                        reference=reference, images=images)
             prove(data, [bodies["it"], bodies["en"]])
             out[f"{dossier_id}.it-en.docx"] = data
     except writer.DocxError as exc:
@@ -165,13 +168,16 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
 
 def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -> object:
     from voceunica import docx as writer
+    from voceunica.load import MAX_BINARY_BYTES, read_project_file
     from voceunica.resolve import author_line
 
     logos = {region: project.root / "templates" / f"logo-{region}.png" for region in ("lombardia", "veneto")}
+    data = {region: read_project_file(project.root, path, f"templates/{path.name}", limit=MAX_BINARY_BYTES)
+            for region, path in logos.items() if os.path.lexists(path)}
     dossier = project.dossiers[rd.id]
     authors = tuple(
         writer.Author(name=name, line=author_line(name, office), transparency_register=tr,
-                      logo=logos[a.region] if logos[a.region].is_file() else None)
+                      logo=logos[a.region] if a.region in data else None, logo_data=data.get(a.region))
         for (name, office, tr), a in zip(rd.authors, dossier.authors)
     )
     return writer.DocxMeta(
@@ -197,6 +203,7 @@ def inputs_digest(project: Project, dossier_id: str, epoch: int | None) -> str:
     positions and annexes, every template, the voceunica version and the
     timestamp.  Equal digests mean the outputs would be byte-identical."""
     from voceunica import __version__
+    from voceunica.load import MAX_CSV_BYTES, read_project_file
 
     d = project.dossiers[dossier_id]
     paths = [project.files[f"dossier:{dossier_id}"]]
@@ -207,8 +214,9 @@ def inputs_digest(project: Project, dossier_id: str, epoch: int | None) -> str:
     paths += sorted(p for p in (project.root / "templates").rglob("*") if p.is_file())
     h = hashlib.sha256(f"voceunica {__version__}\0epoch {epoch}\0".encode())
     for p in paths:
-        h.update(p.relative_to(project.root).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+        rel = p.relative_to(project.root).as_posix()
+        h.update(rel.encode() + b"\0")
+        h.update(hashlib.sha256(read_project_file(project.root, p, rel, limit=MAX_CSV_BYTES)).digest())
     return h.hexdigest()
 
 

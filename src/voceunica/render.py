@@ -4,18 +4,26 @@ Templates come only from the project's `templates/` folder, never from
 data; `StrictUndefined` makes a misspelt variable an error instead of
 silently empty text.  Values are inserted literally (a `{{ }}` in a
 position stays `{{ }}`).
+
+A template is part of the pull request like any position, so it is treated
+as untrusted: it runs in Jinja's immutable sandbox (no `__class__`, no
+`__globals__`, no mutating the data) and is read like every project file
+(a regular file inside templates/, never through a link leading out).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
+import jinja2.sandbox
 import yaml
 
-from voceunica.errors import VoceunicaError, problem
+from voceunica.errors import Problem, VoceunicaError, problem
+from voceunica.load import read_project_file
 from voceunica.resolve import ResolvedDossier, author_line
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -38,9 +46,49 @@ def oneline(text: str) -> str:
     return " ".join(text.split())
 
 
+class ProjectLoader(jinja2.BaseLoader):
+    """Templates from the given folders, each read with `read_project_file`
+    (jinja2's FileSystemLoader refuses '..' but follows links anywhere)."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.folders = folders
+        self.shown: dict[str, str] = {}  # file name given to Jinja -> as problems show it
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)  # TemplateNotFound for '..'
+        for folder in self.folders:
+            path = folder.joinpath(*pieces)
+            if not os.path.lexists(path):
+                continue
+            shown = f"{folder.name}/{'/'.join(pieces)}"
+            raw = read_project_file(folder, path, shown)
+            try:
+                source = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise VoceunicaError(problem(shown, raw[: exc.start].count(b"\n") + 1, 1,
+                                             "file is not valid UTF-8")) from None
+            self.shown[str(path)] = shown
+            # Compiling costs five times the rendering: a template is compiled again only
+            # when its bytes change, and the check reads it the same safe way.
+            return source, str(path), lambda: read_project_file(folder, path, shown) == raw
+        raise jinja2.TemplateNotFound(template)
+
+
+_ENVIRONMENTS: dict[tuple[Path, ...], jinja2.Environment] = {}
+
+
 def environment(template_dirs: list[Path]) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in template_dirs]),
+    """The sandboxed environment for these template folders, made once per process."""
+    key = tuple(template_dirs)
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = _ENVIRONMENTS[key] = _new_environment(key)
+    return env
+
+
+def _new_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        loader=ProjectLoader(list(template_dirs)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -76,26 +124,57 @@ def render_markdown(d: ResolvedDossier, template_dirs: list[Path], template: str
     try:
         tpl = env.get_template(template)
         text = tpl.render(d=d, labels=d.labels, front_matter=front_matter(d))
+    except VoceunicaError:
+        raise
     except jinja2.TemplateSyntaxError as exc:
         raise VoceunicaError(problem(f"templates/{exc.name or template}", exc.lineno or 1, 1,
                                      f"template syntax error: {exc.message}")) from None
     except jinja2.TemplateNotFound as exc:
-        raise VoceunicaError(problem(f"templates/{template}", 1, 1, f"template not found: {exc.name}")) from None
+        shown, line = _where(exc, env.loader, template)
+        raise VoceunicaError(problem(shown, line, 1, f"template not found: {exc.name}")) from None
     except jinja2.UndefinedError as exc:
-        raise VoceunicaError(problem(f"templates/{template}", _template_line(exc, template), 1,
-                                     f"template uses an undefined value: {exc.message}")) from None
+        shown, line = _where(exc, env.loader, template)
+        raise VoceunicaError(problem(shown, line, 1, f"template uses an undefined value: {exc.message}")) from None
+    except jinja2.sandbox.SecurityError as exc:
+        shown, line = _where(exc, env.loader, template)
+        raise VoceunicaError(problem(shown, line, 1, f"template error: {str(exc).rstrip('.')} (templates run in a sandbox)")) from None
+    except Exception as exc:  # noqa: BLE001 - whatever a template does wrong is the template's line, not a crash
+        shown, line = _where(exc, env.loader, template)
+        message = exc.message if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+        raise VoceunicaError(problem(shown, line, 1, f"template error: {message}")) from None
     # Collapse runs of blank lines left by template control blocks.
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
 
 
-def _template_line(exc: BaseException, template: str) -> int:
+def _where(exc: BaseException, loader: Any, template: str) -> tuple[str, int]:
+    """The innermost template line the error went through (Jinja puts template
+    lines into the traceback), else line 1 of the dossier's template."""
+    shown, line = f"templates/{template}", 1
     tb = exc.__traceback__
-    line = 1
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(template):
-            line = tb.tb_lineno
+        name = loader.shown.get(tb.tb_frame.f_code.co_filename) if isinstance(loader, ProjectLoader) else None
+        if name is not None:
+            shown, line = name, tb.tb_lineno
         tb = tb.tb_next
-    return line
+    return shown, line
+
+
+def template_problems(sources: dict[str, bytes], folder: str = "templates") -> list[Problem]:
+    """Syntax errors (and unknown filters or tests) in templates, by their
+    path under templates/ and content, each at its line.  Compiles, never renders."""
+    env = environment([])
+    out = []
+    for name, raw in sorted(sources.items()):
+        shown = f"{folder}/{name}"
+        try:
+            env.compile(raw.decode("utf-8"), name, shown)
+        except UnicodeDecodeError as exc:
+            out.append(problem(shown, raw[: exc.start].count(b"\n") + 1, 1, "file is not valid UTF-8"))
+        except jinja2.TemplateSyntaxError as exc:
+            out.append(problem(shown, exc.lineno or 1, 1, f"template syntax error: {exc.message}"))
+        except RecursionError:
+            out.append(problem(shown, 1, 1, "template syntax error: nested too deeply"))
+    return out
 
 
 def split_front_matter(markdown: str) -> tuple[str, str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
+import io
+import os
 import re
 import types
 import typing
@@ -25,8 +27,10 @@ from pydantic import BaseModel, ValidationError
 
 from voceunica.docx.styles import LABELS as DOCX_LABELS
 from voceunica import textrules
-from voceunica.errors import Problem, problem
-from voceunica.load import Loaded, SourceMap, Table, read_csv, read_yaml
+from voceunica.errors import Problem, VoceunicaError, problem
+from voceunica.load import (
+    MAX_BINARY_BYTES, Loaded, SourceMap, Table, folder_refusal, read_csv, read_project_file, read_yaml, refusal,
+)
 from voceunica.model import (
     PATTERNS,
     iter_texts,
@@ -107,19 +111,25 @@ def _load_project(root: Path) -> Project:
     for sub in ("positions", "dossiers", "templates"):
         if not (root / sub).is_dir():
             out.append(problem(sub + "/", 1, 1, f"not a voceunica project: '{sub}/' is missing in {root}"))
+        elif (why := folder_refusal(root, root / sub)) is not None:
+            out.append(problem(sub + "/", 1, 1, why))
     if out:
         return project
 
     def shown(path: Path) -> str:
-        return path.relative_to(root).as_posix()
+        return shown_path(path.relative_to(root).as_posix())
 
     raw_ids: dict[str, set[str]] = {"position": set(), "dossier": set(), "annex": set()}
 
     def load_all(kind: str, folder: Path, model: type[M]) -> list[tuple[M, Loaded, Path]]:
         result = []
         seen: dict[str, str] = {}
+        # Listing a folder opens none of its files: a FIFO or a link found here is refused when read.
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
-            loaded, problems = read_yaml(path, shown(path))
+            if shown(path) != path.relative_to(root).as_posix():
+                out.append(problem(shown(path), 1, 1, "the file name holds a control character: rename the file"))
+                continue
+            loaded, problems = read_yaml(path, shown(path), root=root)
             out.extend(problems)
             if loaded is None:
                 raw_ids[kind].add(path.stem)
@@ -147,9 +157,12 @@ def _load_project(root: Path) -> Project:
         project.positions[pos.id] = pos
         check_position(pos, loaded.source, out)
     annex_dir = root / "dossiers" / "annexes"
-    if annex_dir.is_dir():
+    if annex_dir.is_dir() and (why := folder_refusal(root, annex_dir)) is not None:
+        out.append(problem("dossiers/annexes/", 1, 1, why))
+    elif annex_dir.is_dir():
         for meta, loaded, path in load_all("annex", annex_dir, Annex):
-            data = check_annex(meta, loaded.source, path.with_suffix(".csv"), shown(path.with_suffix(".csv")), out)
+            data = check_annex(meta, loaded.source, path.with_suffix(".csv"), shown(path.with_suffix(".csv")), out,
+                               root=root)
             if data is not None:
                 project.annexes[meta.id] = data
     for dossier, loaded, _ in load_all("dossier", root / "dossiers", Dossier):
@@ -157,7 +170,7 @@ def _load_project(root: Path) -> Project:
         check_dossier(dossier, loaded.source, project, raw_ids, out)
 
     labels_path = root / "templates" / "labels.yaml"
-    loaded, problems = read_yaml(labels_path, shown(labels_path))
+    loaded, problems = read_yaml(labels_path, shown(labels_path), root=root)
     out.extend(problems)
     if loaded is not None:
         labels = validate_model(Labels, loaded, out)
@@ -168,8 +181,81 @@ def _load_project(root: Path) -> Project:
             for k in missing:
                 out.append(loaded.source.problem(("labels",), f"missing label '{k}' (the templates print it)"))
     check_reference_docx(project, out)
+    check_templates(project, out)
     project.problems[:] = sorted(set(out))
     return project
+
+
+# A file name is printed at the start of a problem line: a newline in it could print a
+# forged 'positions/x.yaml:9:9: ...' line, a bidi control could reorder what is seen.
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_path(rel: str) -> str:
+    """A project-relative path as printed: control characters written as escapes."""
+    if not _NAME_CONTROL.search(rel):
+        return rel
+    return _NAME_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", rel)
+
+
+# --- templates -----------------------------------------------------------------------
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def template_refusal(root: Path, name: str) -> str | None:
+    """Why the template a dossier names is not a file inside templates/, or None."""
+    shown = repr(name) if _NAME_CONTROL.search(name) else f"'{name}'"
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return f"{shown} is an absolute path; name a file inside templates/"
+    if "\\" in name or _NAME_CONTROL.search(name):
+        return f"{shown}: write the name with '/' between folders and no control characters"
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return f"{shown} is not a plain path inside templates/ (no '..', '.' or empty parts)"
+    why = refusal(root / "templates", root / "templates" / name)
+    if why is None:
+        return None
+    if why.startswith("cannot read file: it does not exist"):
+        return f"no file templates/{name}"
+    return f"templates/{name}: {why.replace('outside the project', 'outside templates/')}"
+
+
+def check_templates(project: Project, out: list[Problem]) -> None:
+    """Every file under templates/ must be one voceunica would read, and every
+    template (*.j2, and any file a dossier names) must compile: a syntax error
+    is reported at its line by `check`, not by the first `build` that meets it."""
+    folder = project.root / "templates"
+    named = {d.template for d in project.dossiers.values() if template_refusal(project.root, d.template) is None}
+    sources: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):  # does not descend into linked folders
+        dirnames.sort()
+        for name in sorted(filenames) + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            path = Path(dirpath, name)
+            rel = path.relative_to(folder).as_posix()
+            shown = "templates/" + shown_path(rel)
+            if shown != "templates/" + rel:
+                out.append(problem(shown, 1, 1, "the file name holds a control character: rename the file"))
+                continue
+            is_template = rel.endswith(".j2") or rel in named
+            if os.path.isdir(path):  # a linked folder: fine while it stays inside
+                why = folder_refusal(folder, path)
+                if why is not None:
+                    out.append(problem(shown, 1, 1, why.replace("outside the project", "outside templates/")))
+                continue
+            why = refusal(folder if is_template else project.root, path, limit=MAX_BINARY_BYTES)
+            if why is not None:
+                if is_template:
+                    why = why.replace("outside the project", "outside templates/")
+                out.append(problem(shown, 1, 1, why))
+            elif is_template:
+                try:
+                    sources[rel] = read_project_file(folder, path, shown)
+                except VoceunicaError as exc:
+                    out.extend(exc.problems)
+    if sources:
+        from voceunica.render import template_problems
+
+        out.extend(template_problems(sources))
 
 
 # --- pydantic errors → problems -------------------------------------------------
@@ -461,9 +547,9 @@ def check_dossier(dossier: Dossier, source: SourceMap, project: Project, raw_ids
         pos = project.positions.get(pos_id)
         if pos is not None and key not in {f.key for f in pos.eu_files}:
             out.append(source.problem(loc, f"addresses[{i}]: position '{pos_id}' has no EU file '{key}'"))
-    template = project.root / "templates" / dossier.template
-    if not template.is_file():
-        out.append(source.problem(("template",), f"template: no file templates/{dossier.template}"))
+    why = template_refusal(project.root, dossier.template)
+    if why is not None:
+        out.append(source.problem(("template",), f"template: {why}"))
     regions = [a.region for a in dossier.authors]
     for i, r in enumerate(regions):
         if r in regions[:i]:
@@ -475,7 +561,8 @@ def check_dossier(dossier: Dossier, source: SourceMap, project: Project, raw_ids
 NUMERIC = ("integer", "decimal", "percent", "year")
 
 
-def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out: list[Problem]) -> AnnexData | None:
+def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out: list[Problem], *,
+                root: Path | None = None) -> AnnexData | None:
     check_texts(meta, source, out)
     names = [c.name for c in meta.columns]
     for i, n in enumerate(names):
@@ -490,10 +577,10 @@ def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out:
                     out.append(source.problem(loc, f"chart.{field_}: no column '{v}'"))
                 elif field_ == "y" and col.type not in ("integer", "decimal", "percent"):
                     out.append(source.problem(loc, f"chart.y: column '{v}' is not numeric"))
-    if not csv_path.is_file():
+    if not os.path.lexists(csv_path):  # anything else there, even a FIFO, is for read_csv to refuse
         out.append(source.problem(("id",), f"the data file {shown} is missing"))
         return None
-    table, problems = read_csv(csv_path, shown)
+    table, problems = read_csv(csv_path, shown, root=root)
     out.extend(problems)
     if table is None:
         return None
@@ -598,14 +685,21 @@ def check_reference_docx(project: Project, out: list[Problem]) -> None:
     with zipfile, so `check` stays fast: python-docx is imported only to build)."""
     path = project.reference_docx
     shown = "templates/reference.docx"
-    if not path.is_file():
+    if not os.path.lexists(path):
         out.append(problem(shown, 1, 1, "missing: the DOCX writer takes its Word styles from it "
                                         "(python -m voceunica.docx.reference templates/reference.docx)"))
         return
     try:
-        with zipfile.ZipFile(path) as z:
+        data = read_project_file(project.root, path, shown, limit=MAX_BINARY_BYTES)
+    except VoceunicaError as exc:
+        out.extend(exc.problems)
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if z.getinfo("word/styles.xml").file_size > MAX_BINARY_BYTES:  # a zip bomb, not styles
+                raise zipfile.BadZipFile
             styles = z.read("word/styles.xml")
-    except (zipfile.BadZipFile, KeyError, OSError):
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError):
         out.append(problem(shown, 1, 1, "not a Word document (word/styles.xml is missing)"))
         return
     from voceunica.docx import required_styles

@@ -37,6 +37,7 @@ class Author:
     line: str  # as the cover shows it: "Delegazione di Regione Lombardia a Bruxelles"
     transparency_register: str | None = None
     logo: Path | None = None
+    logo_data: bytes | None = field(default=None, repr=False)  # the logo as read from the project
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class DocxMeta:
     identifier: str = ""
 
 
-def markdown_to_docx(markdown: str, meta: DocxMeta, *, reference: Path,
+def markdown_to_docx(markdown: str, meta: DocxMeta, *, reference: Path | bytes,
                      images: Mapping[str, bytes] | None = None) -> bytes:
     """One language: cover, contents, body, footnotes; returns the .docx bytes.
     `images`: the pictures the Markdown links (`![alt](name.png)`), by name."""
@@ -68,7 +69,7 @@ def markdown_to_docx(markdown: str, meta: DocxMeta, *, reference: Path,
     return writer.single(markdown, meta, reference, images or {})
 
 
-def parallel_docx(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, *, reference: Path,
+def parallel_docx(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, *, reference: Path | bytes,
                   images: Mapping[str, bytes] | None = None) -> bytes:
     """Italian | English in two columns, aligned section by section."""
     from voceunica.docx import writer

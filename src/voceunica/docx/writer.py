@@ -70,17 +70,18 @@ class _State:
 class Writer:
     """One Word document being written from one or two Markdown texts."""
 
-    def __init__(self, reference: Path, images: Mapping[str, bytes]) -> None:
+    def __init__(self, reference: Path | bytes, images: Mapping[str, bytes]) -> None:
+        name = reference.name if isinstance(reference, Path) else "reference.docx"
         try:
-            self.doc = Document(str(reference))
+            self.doc = Document(io.BytesIO(reference) if isinstance(reference, bytes) else str(reference))
         except Exception as exc:  # python-docx raises several kinds for a bad package
-            raise DocxError(f"cannot open the reference document {reference}: {exc}") from None
+            raise DocxError(f"cannot open the reference document {name}: {exc}") from None
         self.images = images
         self.part = self.doc.part
         self.styles = self._style_ids()
         missing = [n for n in required_styles() if n.lower() not in self.styles]
         if missing:
-            raise DocxError(f"{reference.name} lacks the style(s) {', '.join(missing)}")
+            raise DocxError(f"{name} lacks the style(s) {', '.join(missing)}")
         self.footnotes: list[str] = []
         self.first_refs: dict[tuple[str, str], tuple[int, str]] = {}  # (language, label) -> (number, bookmark)
         self.notes_part = self._footnotes_part()
@@ -634,10 +635,11 @@ def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
     tags = [LANG_TAGS[x.lang] for x in metas]
     out = []
     logos = [a.logo for a in m.authors if a.logo is not None]
+    logo_data = [a.logo_data for a in m.authors if a.logo is not None]
     if logos:
         runs = []
         for i, logo in enumerate(logos):
-            rid, img = w.part.get_or_add_image(str(logo))
+            rid, img = w.part.get_or_add_image(io.BytesIO(logo_data[i]) if logo_data[i] is not None else str(logo))
             cy = 1000 * ooxml.EMU_PER_TWIP  # 1.76 cm high
             cx = int(cy * img.px_width / img.px_height)
             w.shapes += 1
