@@ -131,23 +131,44 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
             prove(data, [bodies["it"], bodies["en"]])
             out[f"{dossier_id}.it-en.docx"] = data
     except writer.DocxError as exc:
-        lang = langs[min(exc.index, len(langs) - 1)] if langs else LANGS[0]
-        raise VoceunicaError(source_of(project, dossier_id, lang, bodies[lang], exc)) from None
+        places = exc.places or [(exc.index, exc.line, exc.word)]
+        found = []
+        for index, line, word in places:
+            lang = langs[min(index, len(langs) - 1)] if langs else LANGS[0]
+            message = str(exc) if len(places) == 1 else \
+                f"the Word file lost text here ('{word}' is missing); nothing was written"
+            found.append(source_of(project, dossier_id, lang, bodies[lang], message, line, word))
+        raise VoceunicaError(sorted(set(found))) from None
     return out
 
 
-def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exception) -> Problem:
+_NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:")
+_MD_LEAD = re.compile(r"^(?:[ \t]*(?:>|[-*+]|\d{1,9}[.)])[ \t]+)+")
+
+
+def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exception | str,
+              line_no: int | None = None, word: str | None = None) -> Problem:
     """Where the text the writer could not carry came from: the position (or
     dossier, or label) whose text holds that Markdown line, at its own file and
     line — a content mistake is never reported at a template line.  Only when
     no input holds it does the template take the blame."""
     from voceunica.model import iter_texts
 
-    line_no: int | None = getattr(exc, "line", None)
-    word: str | None = getattr(exc, "word", None)
     md_lines = body.split("\n")
-    needle = md_lines[line_no - 1].strip() if line_no and 0 < line_no <= len(md_lines) else ""
+    raw = md_lines[line_no - 1] if line_no and 0 < line_no <= len(md_lines) else ""
     dossier = project.dossiers[dossier_id]
+    note = _NOTE_DEF.match(raw)
+    if note is not None:  # a footnote: its label is '<position>-<key>' (resolve.py)
+        for pid in dossier.positions:
+            pos, source = project.positions.get(pid), project.sources.get(f"position:{pid}")
+            key = note.group(1)[len(pid) + 1:] if note.group(1).startswith(pid + "-") else None
+            if pos is None or source is None or key is None:
+                continue
+            for group in ("notes", "eu_files"):
+                for i, item in enumerate(getattr(pos, group)):
+                    if item.key == key:
+                        return source.problem((group, i, "key"), f"{group}[{i}] ({key}): {exc}")
+    needle = _MD_LEAD.sub("", raw).strip()
     candidates = [(f"position:{p}", project.positions[p]) for p in dossier.positions if p in project.positions]
     candidates.append((f"dossier:{dossier_id}", dossier))
     for probe in (needle, word):

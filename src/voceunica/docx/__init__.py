@@ -29,6 +29,7 @@ class DocxError(Exception):
         self.line = line
         self.index = index  # which Markdown text: 0 (single, or Italian in a parallel text), 1 (English)
         self.word = word  # the word that was lost, when a read-back found the loss
+        self.places: list[tuple[int, int, str]] = []  # (Markdown index, line, word) of each loss found
 
 
 @dataclass(frozen=True)
