@@ -1117,3 +1117,24 @@ def test_a_list_in_a_quote_and_a_list_in_a_note_keep_their_text() -> None:
     assert ("Quote", "intro") in body and ("List Bullet", "alpha") in body and ("List Bullet", "beta") in body
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert "gamma - delta" in z.read("word/footnotes.xml").decode("utf-8")
+
+
+@pytest.mark.parametrize("layout", ["it", "it-en"])
+def test_no_number_or_word_in_an_annex_table_is_split_across_lines(sample_files: dict[str, dict[str, bytes | str]],
+                                                                     layout: str) -> None:
+    """Each column is at least as wide as its longest unbreakable word at the table's
+    9 pt (about 100 twips a character, 170 twips of cell margins): in the narrow
+    columns of the parallel text a year once came out as '202' over '3'."""
+    for d in SAMPLE_IDS:
+        name = f"{d}.{layout}.docx"
+        if name not in sample_files[d]:
+            continue
+        body = pkg(sample_files[d], name).body
+        annex = tables(body, "AnnexTable")
+        assert annex, name
+        for tbl in annex:
+            grid = [int(g.get(w("w"))) for g in tbl.iter(w("gridCol"))]
+            for tr in rows(tbl):
+                for i, tc in enumerate(cells(tr)):
+                    longest = max((len(word) for word in re.split(r"[ \t\n]+", text(tc))), default=0)
+                    assert longest * 100 + 170 <= grid[i], (name, text(tc), grid)

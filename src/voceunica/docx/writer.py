@@ -471,16 +471,29 @@ def _column_texts(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int) -> 
             for i in range(ncols)]
 
 
+# One character of the 9 pt table text is about 100 twips (a digit is 0.556 em);
+# headings are bold.  A cell has 85 twips of margin on each side.
+_CHAR_TWIPS = 115
+_CELL_PAD = 2 * 85 + 60
+_BREAKS = re.compile(r"[ \t\n]+")  # where a line may break: not at the no-break space inside "22 900"
+
+
 def _widths_of(columns: list[list[str]], total: int) -> list[int]:
-    """Column widths from the longest word and the typical length of each column,
-    so labels get room and number columns stay narrow."""
-    weights = []
+    """Column widths: first each column's longest unbreakable word, so that no
+    number or word is ever split across lines (a '2023' set as '202' over '3' in
+    a narrow parallel column); then the room left, by the typical length of
+    each column, so labels get room and number columns stay narrow."""
+    weights, floors = [], []
     for texts in columns:
-        longest_word = max((len(word) for t in texts for word in t.split()), default=1)
+        longest_word = max((len(word) for t in texts for word in _BREAKS.split(t)), default=1)
         typical = sorted(len(t) for t in texts)[len(texts) // 2] if texts else 1
         weights.append(max(longest_word, min(typical, 40), 4))
-    scale = total / sum(weights)
-    widths = [int(wt * scale) for wt in weights]
+        floors.append(longest_word * _CHAR_TWIPS + _CELL_PAD)
+    if sum(floors) >= total:  # too many columns for the page: share it by the floors
+        floors, spare = [int(f * total / sum(floors)) for f in floors], 0
+    else:
+        spare = total - sum(floors)
+    widths = [f + int(spare * wt / sum(weights)) for f, wt in zip(floors, weights)]
     widths[-1] += total - sum(widths)
     return widths
 
