@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import jinja2
 import jinja2.sandbox
@@ -24,7 +24,9 @@ import yaml
 
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.load import read_project_file
-from voceunica.resolve import ResolvedDossier, author_line
+
+if TYPE_CHECKING:  # `check` imports this module to compile templates: it need not load resolve and Babel
+    from voceunica.resolve import ResolvedDossier
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
@@ -100,6 +102,8 @@ def _new_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
 
 
 def front_matter(d: ResolvedDossier) -> str:
+    from voceunica.resolve import author_line
+
     data: dict[str, Any] = {
         "title": d.title,
         "subtitle": d.subtitle or None,
