@@ -137,6 +137,12 @@ def markdown_findings(text: str) -> Iterator[Finding]:
                               "as code"), False
         elif t == "image":
             yield where, "images are not supported in position texts; figures come from annexes (chart:)", False
+        if t in _LITERAL and "<!--" in tok.content:
+            # Not a comment in this text alone (unclosed, or in code), but in the dossier it opens one
+            # that runs to the next '-->' there: the build's proof would refuse at a template line.
+            yield (where + _offset_in(text, where, "<!--"),
+                   "'<!--' is not allowed in a text, not even unclosed or in code: in the dossier it starts a "
+                   "comment that hides everything up to the next '-->'", False)
     for m in _FOOTNOTE_DEF.finditer(text):
         yield m.start(), ("a footnote definition ('[^key]: ...') cannot stand in a text: put the note in "
                           "'notes:' (or 'eu_files:') and cite it with [^key]"), False
@@ -146,6 +152,7 @@ def markdown_findings(text: str) -> Iterator[Finding]:
                               "write the link inline, [text](https://...)"), False
 
 
+_LITERAL = frozenset({"text", "code_inline", "code_block", "fence"})  # tokens whose content is shown as written
 _DIRECTIVE = re.compile(r"<!--\s*vu[:-]")
 
 
