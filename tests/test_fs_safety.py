@@ -284,3 +284,30 @@ def test_the_filters_still_work_in_the_sandbox(mini: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = (mini / "build" / "mini.it.md").read_text(encoding="utf-8")
     assert "MD \\*a\\* \\| b CELL x\\|y<br><br>z ONE a b" in text
+
+
+# --- build/ can be committed too ---------------------------------------------------------
+
+def test_a_fifo_as_the_build_cache_does_not_hang_build(mini: Path) -> None:
+    (mini / "build").mkdir()
+    os.mkfifo(mini / "build" / ".voceunica-cache.json")
+    done = run(mini, "build", timeout=120)  # before, build waited forever for a writer
+    assert done.returncode == 0, done.stderr
+    assert (mini / "build" / "mini.it.md").is_file()
+
+
+def test_a_build_cache_naming_files_outside_is_not_followed(mini: Path, tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    from voceunica.pipeline import _up_to_date
+
+    secret = outside(tmp_path, "secret.txt", SECRET)
+    (mini / "build").mkdir()
+    sha = hashlib.sha256(SECRET.encode()).hexdigest()
+    # a committed cache that would confirm a guess about a file outside the project
+    for name in (f"../../outside/{secret.name}", str(secret)):
+        entry = {"inputs": "x", "files": {name: sha}}
+        (mini / "build" / ".voceunica-cache.json").write_text(json.dumps({"mini": entry}), encoding="utf-8")
+        assert _up_to_date(mini / "build", entry, "x") is False
+    assert _up_to_date(mini / "build", {"inputs": "x", "files": ["a"]}, "x") is False

@@ -247,22 +247,36 @@ OUTPUT_NAME = re.compile(r"[a-z0-9-]+\.(it|en|it-en)\.(md|docx|pdf)|[a-z0-9-]+\.
                          + re.escape(CACHE_NAME))
 
 
+# build/ can be committed too: its cache and outputs are read like project files (a FIFO
+# named .voceunica-cache.json hung build; a cache naming '../../x' had it hash files outside).
+MAX_OUTPUT_BYTES = 500_000_000
+
+
 def _load_cache(out_dir: Path) -> dict[str, Any]:
+    from voceunica.load import read_project_file
+
     try:
-        data = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
+        data = json.loads(read_project_file(out_dir, out_dir / CACHE_NAME, CACHE_NAME).decode("utf-8"))
         return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, VoceunicaError):
         return {}
 
 
 def _up_to_date(out_dir: Path, entry: Any, digest: str) -> bool:
     """The cache says these inputs made these files, and the files are still those bytes."""
+    from voceunica.load import read_project_file
+
     if not isinstance(entry, dict) or entry.get("inputs") != digest:
         return False
-    files = entry.get("files", {})
+    files = entry.get("files")
+    if not isinstance(files, dict):
+        return False
     for name, sha in files.items():
-        path = out_dir / name
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+        try:
+            data = read_project_file(out_dir, out_dir / str(name), str(name), limit=MAX_OUTPUT_BYTES)
+        except VoceunicaError:
+            return False
+        if hashlib.sha256(data).hexdigest() != sha:
             return False
     return bool(files)
 

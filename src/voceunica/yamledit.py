@@ -16,7 +16,7 @@ from typing import Any
 
 from voceunica.errors import VoceunicaError, problem
 from voceunica.fingerprint import field_name, fingerprint, target_language, texts_by_field, translation_marks
-from voceunica.load import parse_yaml
+from voceunica.load import parse_yaml, read_project_file
 from voceunica.model import REGIONS, Position
 from voceunica.validate import Project, validate_model
 from voceunica.write import atomic_write, recover, replace_together
@@ -47,7 +47,7 @@ def _edited(project: Project, pid: str, change: Any) -> tuple[Path, str]:
     path = project.files[key]
     shown = path.relative_to(project.root).as_posix()
     y = _yaml()
-    text = path.read_text(encoding="utf-8")
+    text = read_project_file(project.root, path, shown).decode("utf-8")
     doc = y.load(text)
     change(doc)
     buf = io.StringIO()
