@@ -411,7 +411,19 @@ def read_project_file(root: Path, path: Path, shown: str, *, limit: int = MAX_FI
         raise VoceunicaError(problem(shown, 1, 1, _os_reason(exc))) from None
 
 
+_READ_FLAGS = os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC | _O_NOCTTY | _O_BINARY
+_DIR_FLAGS = os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC
+
+
 def _read(root: Path, path: Path, limit: int) -> bytes:
+    if _WALK_BY_FD:
+        # Most files are plain files in plain folders: walk to them from the root without
+        # following anything, which proves them inside.  Only where a link is met is the
+        # path resolved (realpath: an lstat per component) and judged by where it ends.
+        parts = _plain_parts(root, path)
+        fd = _open_plain(root, parts, limit) if parts is not None else None
+        if fd is not None:
+            return _read_fd(fd, limit)
     real_root, parts = _inside(root, path)
     st = os.stat(os.path.join(real_root, *parts))
     kind = _kind(st.st_mode)
@@ -419,11 +431,54 @@ def _read(root: Path, path: Path, limit: int) -> bytes:
         raise _Refused(kind)
     if st.st_size > limit:
         raise _Refused(_too_large(limit))
-    flags = os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC | _O_NOCTTY | _O_BINARY
-    fd = _open_under(real_root, parts, flags)
+    return _read_fd(_open_under(real_root, parts, _READ_FLAGS), limit)
+
+
+def _plain_parts(root: Path, path: Path) -> tuple[str, ...] | None:
+    """The parts of `path` under `root` as written, or None when it is not written under it."""
+    rel = os.path.relpath(path, root)  # lexical: '..' and links are left to the careful path
+    parts = tuple(rel.split(os.sep))
+    if os.path.isabs(rel) or parts[0] in (os.curdir, os.pardir) or ".git" in parts:
+        return None
+    return parts
+
+
+def _open_plain(root: Path, parts: tuple[str, ...], limit: int) -> int | None:
+    """An fd of root/parts when no part is a link (None when one is), refusing what is
+    not a regular file of at most `limit` bytes before opening it."""
+    import errno
+
+    dir_fd = os.open(root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
     try:
-        st = os.fstat(fd)
-        kind = _kind(st.st_mode)  # what was opened, not what was looked at
+        for part in parts[:-1]:
+            try:
+                nxt = os.open(part, _DIR_FLAGS, dir_fd=dir_fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    return None
+                raise
+            os.close(dir_fd)
+            dir_fd = nxt
+        st = os.stat(parts[-1], dir_fd=dir_fd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            return None
+        kind = _kind(st.st_mode)
+        if kind:
+            raise _Refused(kind)
+        if st.st_size > limit:
+            raise _Refused(_too_large(limit))
+        try:
+            return os.open(parts[-1], _READ_FLAGS, dir_fd=dir_fd)
+        except OSError as exc:
+            raise _changed(exc) from None
+    finally:
+        os.close(dir_fd)
+
+
+def _read_fd(fd: int, limit: int) -> bytes:
+    """Read an opened file, closing it; refused unless it is a regular file of at most `limit` bytes."""
+    try:
+        kind = _kind(os.fstat(fd).st_mode)  # what was opened, not what was looked at
         if kind:
             raise _Refused(kind)
         chunks = []
