@@ -173,6 +173,24 @@ def bad(case_id: str, *command: str, code: int = 1, timeout: float = 60,
 
 # --- YAML ------------------------------------------------------------------------------------
 
+@bad("yaml-dossier-without-date")
+def _(root: Path, tmp: Path) -> Expect:
+    edit(root, DOS, "date: 2026-03-10\n", "")
+    return Expect(DOS, 1, 1, "missing required field 'date'")
+
+
+@bad("yaml-signoff-without-date")
+def _(root: Path, tmp: Path) -> Expect:
+    edit(root, POS, "    by: Anna Test\n    date: 2026-03-09\n", "    by: Anna Test\n")
+    return Expect(POS, line_of(root, POS, "by: Anna Test"), 5, "signoffs.lombardia: missing required field 'date'")
+
+
+@bad("yaml-python-apply-tag-on-a-list")
+def _(root: Path, tmp: Path) -> Expect:
+    edit(root, POS, "sector: steel", "sector: !!python/object/apply:os.system [touch PWNED]")
+    return Expect(POS, line_of(root, POS, "sector:"), 9, "YAML tag '!!python/object/apply:os.system' is not supported")
+
+
 @bad("yaml-unclosed-flow-sequence")
 def _(root: Path, tmp: Path) -> Expect:
     edit(root, POS, "sector: steel", "sector: [steel")
@@ -887,6 +905,19 @@ def _(root: Path, tmp: Path) -> Expect:
     data = _translated(_xliff(root), "title", "Steel!").replace(b"positions/steel-mini.yaml",
                                                                 b"positions/../../etc/passwd")
     return Expect("t.xlf", _line_in(data, b"<file "), 1, "no position for original=", args=_xlf(root, data))
+
+
+@bad("xliff-target-with-a-javascript-link", *IMPORT)
+def _(root: Path, tmp: Path) -> Expect:
+    data = _translated(_xliff(root), "title", "[x](javascript:alert(1)) Steel")
+    return Expect("t.xlf", _line_in(data, b"javascript"), 1, "title: link target 'javascript:", args=_xlf(root, data))
+
+
+@bad("xliff-target-with-html", *IMPORT)
+def _(root: Path, tmp: Path) -> Expect:
+    data = _translated(_xliff(root), "title", "<div>Steel</div>")
+    return Expect("t.xlf", _line_in(data, b"&lt;div"), 1, "title: HTML '<div>Steel</div>' is not allowed",
+                  args=_xlf(root, data))
 
 
 @bad("xliff-source-changed-since-export", *IMPORT)

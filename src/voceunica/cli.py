@@ -382,7 +382,9 @@ def main() -> None:
             # One line, like every other diagnostic: the message and where help is.
             ctx = getattr(exc, "ctx", None)
             where = ctx.command_path if ctx is not None else "voceunica"
-            typer.echo(f"{where}: {exc.format_message()} (try '{where} --help')", err=True)  # type: ignore[attr-defined]
+            message = exc.format_message()  # type: ignore[attr-defined]
+            if message:  # (no command at all: typer has shown the help, which is the answer)
+                typer.echo(f"{where}: {message} (try '{where} --help')", err=True)
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if os.environ.get("VOCEUNICA_DEBUG"):
             raise

@@ -89,6 +89,8 @@ class Loaded:
 
 
 _STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 _BLOCK_STYLES = ("|", ">")
 _new_mark = tuple.__new__
 
@@ -207,13 +209,17 @@ class _Walker:
             raise _TooMany(mark.line, mark.col)
         self.source.values[loc] = mark
         if isinstance(node, MappingNode):
+            if node.tag != _MAP:
+                self.unsupported_tag(node)
             if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
                 self.problems.append(problem(self.source.path, mark.line, mark.col,
                                              "YAML merge keys ('<<') are not supported: write the fields out"))
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.scalar(key_node) if isinstance(key_node, ScalarNode) else None
                 km = self._mark(key_node)
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # reported above, once
+                key = self.scalar(key_node) if isinstance(key_node, ScalarNode) else None
                 if not isinstance(key, str):
                     self.problems.append(problem(self.source.path, km.line, km.col,
                                                  "field names must be plain text"))
@@ -229,8 +235,16 @@ class _Walker:
                 out[key] = self.walk(value_node, loc + (key,), depth + 1)
             return out
         if isinstance(node, SequenceNode):
+            if node.tag != _SEQ:
+                self.unsupported_tag(node)
             return [self.walk(item, loc + (i,), depth + 1) for i, item in enumerate(node.value)]
         return self.scalar(node)
+
+    def unsupported_tag(self, node: Node) -> None:
+        m = node.start_mark
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        self.problems.append(problem(self.source.path, m.line + 1, m.column + 1,
+                                     f"YAML tag '{tag}' is not supported: write the value without it"))
 
     def characters(self, node: ScalarNode) -> None:
         """Every string of every YAML file obeys the character rules, located in the
@@ -254,15 +268,14 @@ class _Walker:
         m = node.start_mark
         implicit = _STR if node.style else _IMPLICIT.resolve(ScalarNode, node.value, (True, False))
         if node.tag != implicit:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            self.problems.append(problem(self.source.path, m.line + 1, m.column + 1,
-                                         f"YAML tag '{tag}' is not supported: write the value without it"))
+            self.unsupported_tag(node)
             return None
         try:
             return self.constructor.construct_object(node, deep=True)
         except Exception as exc:  # noqa: BLE001 - any constructor failure is a bad value, not a crash
+            why = "too many digits" if "int_max_str_digits" in str(exc) else str(exc).split("\n")[0]
             self.problems.append(problem(self.source.path, m.line + 1, m.column + 1,
-                                         f"cannot read value {node.value[:40]!r}: {exc}"))
+                                         f"cannot read value {node.value[:40]!r}: {why}"))
             return None
 
 

@@ -271,11 +271,16 @@ def validate_model(model: type[M], loaded: Loaded, out: list[Problem]) -> M | No
     if "format" in data and fmt != expected:
         out.append(source.problem(("format",), _format_message(fmt, expected)))
         return None
+    # A value the loader could not read is already reported where it stands; the
+    # model would only add "expected text, got nothing" at the same place.
+    reported = {(p.path, p.line, p.col) for p in out if p.path == source.path}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            out.append(_problem_from(err, model, source, data))
+            found = _problem_from(err, model, source, data)
+            if (found.path, found.line, found.col) not in reported:
+                out.append(found)
         return None
 
 
@@ -356,8 +361,11 @@ def _unwrap(tp: Any) -> Any:
 
 
 def _problem_from(err: Any, model: type[BaseModel], source: SourceMap, data: Any) -> Problem:
-    loc = _clean_loc(tuple(err["loc"]), data)
     kind = err["type"]
+    raw_loc = tuple(err["loc"])
+    # A missing field's own name is the last part, even when it reads like a union tag ('date').
+    loc = _clean_loc(raw_loc[:-1], data) + raw_loc[-1:] if kind == "missing" and raw_loc else \
+        _clean_loc(raw_loc, data)
     where = _dotted(loc)
     inp = err.get("input")
     raw = source.values.get(loc)
@@ -649,7 +657,9 @@ def _cell(column: Any, value: str, path: str, line: int, col: int, out: list[Pro
         if column.type in ("category", "year"):
             bad("must not be empty")
         return None
-    findings = list(textrules.char_findings(value)) + list(textrules.link_findings(value))
+    # A text cell is inline Markdown in a table: the same rules as any text.
+    findings = (list(textrules.char_findings(value)) + list(textrules.link_findings(value))
+                + list(textrules.markdown_findings(value)))
     for index, message, warning in findings:
         out.append(problem(path, line, col + index, f"column '{column.name}': {message}", warning=warning))
     if any(not warning for _, _, warning in findings):

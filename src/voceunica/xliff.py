@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from voceunica import textrules
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.fingerprint import field_name, target_language, text_hash, texts_by_field, translation_status
 from voceunica.validate import FOOTNOTE_REF, Project
@@ -156,6 +157,12 @@ def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
                 out.append(problem(shown, tgt.sourceline or 1, 1,
                                    f"{original} {name}: the translation must keep the footnote references "
                                    f"{', '.join(f'[^{r}]' for r in sent_refs) or '(none)'}"))
+                continue
+            # The translation is a text like any other: check's rules, at the XLIFF line.
+            refused = [m for _, m, warning in (*textrules.char_findings(new), *textrules.link_findings(new),
+                                               *textrules.markdown_findings(new)) if not warning]
+            if refused:
+                out.extend(problem(shown, tgt.sourceline or 1, 1, f"{original} {name}: {m}") for m in refused)
                 continue
             plan.setdefault(pos.id, {})[name] = (new, text_hash(sent))
     if out:

@@ -57,8 +57,9 @@ def _edited(project: Project, pid: str, change: Any) -> tuple[Path, str]:
     out = list(problems)
     if loaded is not None:
         validate_model(Position, loaded, out)
-    if out:  # pragma: no cover - would be a bug in the edit itself
-        raise VoceunicaError(out)
+    errors = [p for p in out if p.is_error]  # a warning (a bidi mark, say) is check's to repeat, not a refusal
+    if errors:  # pragma: no cover - would be a bug in the edit itself
+        raise VoceunicaError(errors)
     return path, new_text
 
 
