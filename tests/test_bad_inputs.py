@@ -182,7 +182,7 @@ def _(root: Path, tmp: Path) -> Expect:
 @bad("yaml-signoff-without-date")
 def _(root: Path, tmp: Path) -> Expect:
     edit(root, POS, "    by: Anna Test\n    date: 2026-03-09\n", "    by: Anna Test\n")
-    return Expect(POS, line_of(root, POS, "by: Anna Test"), 5, "signoffs.lombardia: missing required field 'date'")
+    return Expect(POS, line_of(root, POS, "lombardia:"), 3, "signoffs.lombardia: missing required field 'date'")
 
 
 @bad("yaml-python-apply-tag-on-a-list")
