@@ -75,3 +75,14 @@ def test_markdown_the_docx_writer_cannot_take_names_the_template_and_writes_noth
     assert line.startswith(f"{os.path.relpath(tpl)}:1:1: dossier mini: cannot write DOCX (line ")
     assert "HTML '<div>boxed</div>' has no Word equivalent" in line
     assert not (mini / "build").exists()
+
+
+def test_a_problem_about_no_file_has_no_made_up_location(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    for sub in ("positions", "dossiers", "templates"):
+        (project / sub).mkdir(parents=True)
+    done = run("-C", str(project), "check", "--base", "HEAD")
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert any(line.startswith("voceunica: ") and "not in a git repository" in line for line in lines), lines
+    assert not any(line.startswith(".:") for line in lines), lines

@@ -57,6 +57,8 @@ def main_options(
 def _shown(p: Problem) -> Problem:
     """Problem paths are project-relative (or absolute, for files outside the
     project); show them relative to where the user stands."""
+    if not p.path:
+        return p
     if Path(p.path).is_absolute():
         rel = os.path.relpath(p.path)
         return Problem(p.path if rel.startswith("..") else rel, p.line, p.col, p.message, p.severity)

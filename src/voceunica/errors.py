@@ -33,6 +33,8 @@ class Problem:
         # A file name (or a value quoted in a message) comes from the repository: a newline in it would
         # print a second, forged `path:line:col:` line that editors and CI annotations believe.
         prefix = "warning: " if self.severity is Severity.WARNING else ""
+        if not self.path:  # about no file (git missing, a bad option value): no made-up location
+            return f"voceunica: {prefix}{_one_line(self.message)}"
         return f"{_one_line(self.path)}:{self.line}:{self.col}: {prefix}{_one_line(self.message)}"
 
     @property
@@ -60,6 +62,11 @@ def problem(path: str | Path, line: int, col: int, message: str, *, warning: boo
     )
 
 
+def general(message: str, *, warning: bool = False) -> Problem:
+    """A problem that belongs to no file: printed as 'voceunica: message', never at a fake '.:1:1'."""
+    return Problem("", 0, 0, message, Severity.WARNING if warning else Severity.ERROR)
+
+
 class VoceunicaError(Exception):
     """The one exception type for problems a user can fix.
 
@@ -81,7 +88,7 @@ def summary(problems: list[Problem]) -> str:
     """'3 errors, 1 warning in 2 files' — the line under a problem list."""
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
-    files = len({p.path for p in problems})
+    files = len({p.path for p in problems if p.path})
     parts = []
     if errors:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")
@@ -89,4 +96,6 @@ def summary(problems: list[Problem]) -> str:
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     if not parts:
         return "no problems"
+    if not files:
+        return ", ".join(parts)
     return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}"

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from voceunica.errors import Problem, VoceunicaError, problem
+from voceunica.errors import Problem, VoceunicaError, general, problem
 from voceunica.validate import Project, load_project
 
 CONTENT = ("positions", "dossiers", "templates")
@@ -104,7 +104,7 @@ def git(root: Path, *args: str, binary: bool = False, input: bytes | None = None
         raise ValueError(f"git {args[:1]} is not a command voceunica runs")
     program = _git_program()
     if program is None:
-        raise VoceunicaError(problem(".", 1, 1, "git is not installed"))
+        raise VoceunicaError(general("git is not installed"))
     options = [arg for pair in _CONFIG for arg in ("-c", pair)]
     cmd = [program, "--no-pager", "--no-replace-objects", "-C", str(root), *options, *args]
     try:
@@ -112,10 +112,10 @@ def git(root: Path, *args: str, binary: bool = False, input: bytes | None = None
         done = subprocess.run(cmd, input=input, stdin=subprocess.DEVNULL if input is None else None,
                               capture_output=True, check=False, env=_environment())
     except OSError as exc:
-        raise VoceunicaError(problem(".", 1, 1, f"cannot run git: {exc.strerror or exc}")) from None
+        raise VoceunicaError(general(f"cannot run git: {exc.strerror or exc}")) from None
     if done.returncode != 0:
         msg = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise VoceunicaError(problem(".", 1, 1, f"git {' '.join(args[:2])}: {msg[-1] if msg else 'failed'}"))
+        raise VoceunicaError(general(f"git {' '.join(args[:2])}: {msg[-1] if msg else 'failed'}"))
     return done.stdout if binary else done.stdout.decode("utf-8", "replace")
 
 
@@ -135,7 +135,7 @@ def _project_prefix(root: Path) -> str:
     # config cannot override) moves it: then the prefix is taken from the wrong folder and the
     # project's positions would be looked for at another path in the tree.
     if (top / prefix).resolve() != root.resolve() or _git_dir_of(top) != gitdir.resolve():
-        raise VoceunicaError(problem(".", 1, 1, f"git's work tree ({top}) is not the folder holding the "
+        raise VoceunicaError(general(f"git's work tree ({top}) is not the folder holding the "
                                                 f"repository ({gitdir}): core.worktree is set?"))
     return prefix
 
@@ -156,11 +156,16 @@ def resolve_rev(root: Path, rev: str) -> str:
     # rev-parse obeys, or passes through, an argument that looks like an option (and
     # --end-of-options is newer than some git still in use)
     if rev.startswith("-") or not rev:
-        raise VoceunicaError(problem(".", 1, 1, f"unknown git revision '{rev}'"))
+        raise VoceunicaError(general(f"unknown git revision '{rev}'"))
     try:
         return _text(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     except VoceunicaError:
-        raise VoceunicaError(problem(".", 1, 1, f"unknown git revision '{rev}'")) from None
+        try:
+            _text(root, "rev-parse", "--git-dir")
+        except VoceunicaError:
+            raise VoceunicaError(general(f"{root} is not in a git repository: there is no revision "
+                                         f"'{rev}' to compare with")) from None
+        raise VoceunicaError(general(f"unknown git revision '{rev}'")) from None
 
 
 @dataclass(frozen=True)
@@ -214,7 +219,7 @@ def _blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
         header = out[pos:eol].decode("ascii", "replace").split(" ")
         if len(header) != 3 or header[0] != oid or header[1] != "blob":
             why = " ".join(header[1:])
-            raise VoceunicaError(problem(".", 1, 1, f"git object {oid} is not a readable blob ({why})"))
+            raise VoceunicaError(general(f"git object {oid} is not a readable blob ({why})"))
         size = int(header[2])
         found[oid] = out[eol + 1:eol + 1 + size]
         pos = eol + 1 + size + 1  # the contents end with a newline of cat-file's own
@@ -296,7 +301,7 @@ def commit_time(root: Path, rev: str = "HEAD") -> int:
     for line in raw.split(b"\n\n", 1)[0].split(b"\n"):
         if line.startswith(b"committer "):
             return int(line.rsplit(b" ", 2)[1])
-    raise VoceunicaError(problem(".", 1, 1, f"git commit {rev} has no committer line"))
+    raise VoceunicaError(general(f"git commit {rev} has no committer line"))
 
 
 def version_tags(root: Path) -> list[str]:
@@ -312,7 +317,7 @@ def _object_format(root: Path) -> str:
     except VoceunicaError:
         return "sha1"  # git before 2.25 knows no other
     if fmt not in ("sha1", "sha256"):
-        raise VoceunicaError(problem(".", 1, 1, f"git object format {fmt!r} is not supported"))
+        raise VoceunicaError(general(f"git object format {fmt!r} is not supported"))
     return fmt
 
 

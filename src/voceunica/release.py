@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voceunica import __version__
-from voceunica.errors import Problem, VoceunicaError, problem
+from voceunica.errors import Problem, VoceunicaError, general, problem
 from voceunica.fingerprint import agreed, signoff_state, translation_status
 from voceunica.pipeline import ProgressFn, check, render_many, source_date_epoch
 from voceunica.write import (fsync_dir, atomic_write, clean_stale_temps, refuse_source_folder, remove_stale,
@@ -93,7 +93,7 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
     from voceunica import gitrev
 
     if not _VERSION.fullmatch(version):
-        raise VoceunicaError(problem(".", 1, 1, f"release version {version!r} should look like 1.2.0 or v1.2.0"))
+        raise VoceunicaError(general(f"release version {version!r} should look like 1.2.0 or v1.2.0"))
     if out_dir is not None:
         refuse_source_folder(root, out_dir)
     problems, project = final_problems(root, allow_dirty)

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from voceunica.errors import VoceunicaError, problem
+from voceunica.errors import VoceunicaError, general, problem
 from voceunica.fingerprint import field_name, fingerprint, target_language, texts_by_field, translation_marks
 from voceunica.load import parse_yaml, read_project_file
 from voceunica.model import REGIONS, Position
@@ -66,9 +66,9 @@ def _edited(project: Project, pid: str, change: Any) -> tuple[Path, str]:
 def record_signoff(project: Project, pid: str, region: str, by: str, date: dt.date) -> tuple[Path, str]:
     """Record `region`'s approval of position `pid`'s current content."""
     if region not in REGIONS:
-        raise VoceunicaError(problem(".", 1, 1, f"unknown region '{region}' (expected {' or '.join(REGIONS)})"))
+        raise VoceunicaError(general(f"unknown region '{region}' (expected {' or '.join(REGIONS)})"))
     if not by.strip():
-        raise VoceunicaError(problem(".", 1, 1, "--by needs the name of the person approving"))
+        raise VoceunicaError(general("--by needs the name of the person approving"))
     pos = project.positions.get(pid)
     if pos is None:
         raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
