@@ -55,7 +55,7 @@ def well_formed(name: str, data: bytes) -> None:
         return
     import pyexpat
 
-    from voceunica.docx import DocxError
+    from voceunica.docx.model import DocxError
 
     parser = pyexpat.ParserCreate()
     try:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 
-from voceunica.docx import DocxError
+from voceunica.docx.model import DocxError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

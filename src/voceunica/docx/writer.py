@@ -28,14 +28,15 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from markdown_it import MarkdownIt
 
-from voceunica.docx import DocxError, ooxml
+from voceunica.docx import ooxml
+from voceunica.docx.model import DocxError
 from voceunica.docx.tree import Node as SyntaxTreeNode
 from voceunica.docx.tree import build as build_tree
 from voceunica.docx.package import rezip
 from voceunica.docx.styles import TEXT_WIDTH_TWIPS, required_styles
 
 if TYPE_CHECKING:
-    from voceunica.docx import DocxMeta
+    from voceunica.docx.model import DocxMeta
 
 LANG_TAGS = {"it": "it-IT", "en": "en-GB"}
 _DIRECTIVE = re.compile(r"^<!--\s*vu:([a-z-]+)\s*-->\s*$")
