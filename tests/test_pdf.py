@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from voceunica.pipeline import render_dossier
-from voceunica.pdf import _entries, convert, with_toc_pages
+from voceunica.docx.pdf import _entries, convert, with_toc_pages
 from voceunica.validate import load_project
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

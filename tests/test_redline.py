@@ -23,7 +23,7 @@ from lxml import etree
 
 import voceunica
 from voceunica import gitrev
-from voceunica import redline as rl
+from voceunica.docx import redline as rl
 from voceunica.fingerprint import agreed, translation_status
 from voceunica.pipeline import check, render_dossier
 from voceunica.validate import load_project

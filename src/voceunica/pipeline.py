@@ -354,7 +354,7 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     rendered = render_many(project, todo, epoch, jobs, progress)
     note = None
     if pdf and rendered:
-        from voceunica.pdf import convert
+        from voceunica.docx.pdf import convert
 
         for outputs in rendered.values():
             pdfs, note = convert({n: d for n, d in outputs.items() if n.endswith(".docx") and isinstance(d, bytes)})
@@ -393,7 +393,7 @@ def redline(old: Project, new: Project, dossier_id: str, lang: str, out: Path, *
 
     from lxml import etree
 
-    from voceunica import redline as rl
+    from voceunica.docx import redline as rl
 
     for project, which in ((old, "old"), (new, "new")):
         if dossier_id not in project.dossiers:

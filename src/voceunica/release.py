@@ -197,8 +197,8 @@ def deterministic_zip(version: str, files: dict[str, bytes], epoch: int) -> byte
 
 
 def to_pdf(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
-    """PDF of every DOCX through LibreOffice (see `voceunica.pdf`); without it, a note and no PDFs."""
-    from voceunica.pdf import convert
+    """PDF of every DOCX through LibreOffice (see `voceunica.docx.pdf`); without it, a note and no PDFs."""
+    from voceunica.docx.pdf import convert
 
     return convert(docx_files)
 

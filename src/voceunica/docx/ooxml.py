@@ -100,7 +100,7 @@ def toc(entries: list[tuple[int, str, str]], style_ids: dict[int, str], lang: st
     not empty before Word updates it.  The entries link to their headings but
     carry no page numbers: only a layout engine knows them, and a guessed number
     would be wrong in print.  Word fills them in on Update Field (F9); our PDF
-    pass (`voceunica.pdf`) fills them in from the laid-out pages."""
+    pass (`voceunica.docx.pdf`) fills them in from the laid-out pages."""
     instr = f'TOC \\o "1-{levels}" \\h \\z \\u'
     if not entries:
         return paragraph(style_ids[1], field_begin(instr, lang) + field_end(lang))
