@@ -232,3 +232,28 @@ def test_a_number_cell_that_is_not_a_plain_number_is_reported_not_crashed_on(min
 def test_a_bad_cell_is_reported_at_its_column_as_written(mini: Path) -> None:
     edit(mini, CSV, "2024,163.9,80.1", "2024 , 163.9,x")
     assert problems(mini) == [f"{CSV}:3:14: column 'veneto': expected a number with '.' as decimal point, got 'x'"]
+
+
+def test_check_reports_a_style_the_reference_lacks_and_a_word_label_missing(mini: Path) -> None:
+    import io
+    import zipfile
+
+    ref = mini / "templates" / "reference.docx"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(ref) as src, zipfile.ZipFile(buf, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/styles.xml":
+                data = data.replace(b'w:val="Annex Table"', b'w:val="Some Other Table"')
+            dst.writestr(item, data)
+    ref.write_bytes(buf.getvalue())
+    labels = mini / "templates" / "labels.yaml"
+    text = labels.read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("contents:")]
+    labels.write_text("".join(kept), encoding="utf-8")
+    from voceunica.pipeline import check
+
+    found = [str(p) for p in check(mini).problems]  # checked where Word files are composed, not in validate
+    assert "templates/reference.docx:1:1: style 'Annex Table' is missing; the DOCX writer needs it" in found, found
+    assert any(p.startswith("templates/labels.yaml:") and p.endswith("missing label 'contents' (the Word files "
+                                                                       "print it)") for p in found), found

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from voceunica.errors import Problem, VoceunicaError, general, problem
-from voceunica.validate import Project, load_project
+from voceunica.project import Project
+from voceunica.validate import load_project
 
 CONTENT = ("positions", "dossiers", "templates")
 

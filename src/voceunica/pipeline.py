@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.model import LANGS
-from voceunica.validate import Project, load_project
+from voceunica.project import Project
+from voceunica.validate import load_project
 from voceunica.write import Staging, atomic_write, clean_stale_temps, refuse_source_folder
 
 if TYPE_CHECKING:  # the render machinery loads only when something is rendered: `check` starts fast
@@ -43,13 +44,42 @@ def check(root: Path, base: str | None = None) -> Project:
 
     with gc_paused():
         project = load_project(root)
-        found = signoff_problems(project) + translation_problems(project)
+        found = signoff_problems(project) + translation_problems(project) + word_problems(project)
+        if project.templates:
+            from voceunica.render import template_problems
+
+            found += template_problems(project.templates)
     if base is not None:
         from voceunica.gitrev import project_at
 
         found += version_problems(project_at(root, base), project, base)
     project.problems[:] = sorted(set(project.problems + found))
     return project
+
+
+def word_problems(project: Project) -> list[Problem]:
+    """What the Word files need from the project: every style the writer uses in
+    templates/reference.docx, and every word it prints in labels.yaml.  Checked
+    here, where outputs are composed, so validation knows nothing of Word."""
+    from voceunica.docx.styles import LABELS, missing_styles
+    from voceunica.load import MAX_BINARY_BYTES, read_project_file
+
+    out: list[Problem] = []
+    if project.labels and "labels" in project.sources:
+        out += [project.sources["labels"].problem(("labels",), f"missing label '{k}' (the Word files print it)")
+                for k in LABELS if k not in project.labels]
+    shown = "templates/reference.docx"
+    if not os.path.lexists(project.reference_docx):
+        return out + [problem(shown, 1, 1, "missing: the DOCX writer takes its Word styles from it "
+                                           "(python -m voceunica.docx.reference templates/reference.docx)")]
+    try:
+        data = read_project_file(project.root, project.reference_docx, shown, limit=MAX_BINARY_BYTES)
+    except VoceunicaError as exc:
+        return out + exc.problems
+    missing = missing_styles(data)
+    if missing is None:
+        return out + [problem(shown, 1, 1, "not a Word document (word/styles.xml is missing)")]
+    return out + [problem(shown, 1, 1, f"style '{name}' is missing; the DOCX writer needs it") for name in missing]
 
 
 def select(project: Project, ids: Iterable[str]) -> list[str]:

@@ -99,7 +99,7 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
     problems, project = final_problems(root, allow_dirty)
     if problems:
         raise VoceunicaError(problems)
-    from voceunica.validate import Project
+    from voceunica.project import Project
 
     assert isinstance(project, Project)
     dist = (out_dir if out_dir is not None else project.root / "dist").resolve()
@@ -207,7 +207,7 @@ def changelogs(root: Path, project: object, version: str) -> dict[str, bytes]:
     """CHANGELOG.it.md / CHANGELOG.en.md from the semantic diff since the previous release tag."""
     from voceunica import gitrev
     from voceunica.diff import changelog, diff_projects
-    from voceunica.validate import Project
+    from voceunica.project import Project
 
     assert isinstance(project, Project)
     previous = previous_tag(root, version)

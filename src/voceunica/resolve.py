@@ -16,7 +16,8 @@ from decimal import Decimal
 from voceunica import fmt
 from voceunica.fingerprint import agreed as position_agreed
 from voceunica.model import LANGS, Annex, Column, EUFile, Position, Text
-from voceunica.validate import FOOTNOTE_REF, AnnexData, Cell, Project
+from voceunica.project import AnnexData, Cell, Project
+from voceunica.textrules import FOOTNOTE_REF
 
 
 @dataclass(frozen=True)

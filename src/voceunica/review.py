@@ -12,7 +12,7 @@ import re
 from voceunica.errors import Problem
 from voceunica.fingerprint import content, fingerprint, signoff_state, translation_status
 from voceunica.model import LANG_NAMES, REGIONS, Position
-from voceunica.validate import Project
+from voceunica.project import Project
 
 REGION_NAMES = {"lombardia": "Lombardia", "veneto": "Veneto"}
 

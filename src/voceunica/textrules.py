@@ -25,6 +25,9 @@ from typing import Iterator
 
 Finding = tuple[int, str, bool]  # offset in the text, message, warning?
 
+# A footnote reference, [^key], and not a definition ([^key]:).
+FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+
 # --- characters ---------------------------------------------------------------------------
 
 _BAD_CHAR = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"

@@ -12,25 +12,23 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
-import io
 import os
 import re
 import types
 import typing
-import zipfile
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from voceunica.docx.styles import LABELS as DOCX_LABELS
 from voceunica import textrules
+from voceunica.textrules import FOOTNOTE_REF
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.load import (
     MAX_BINARY_BYTES, Loaded, SourceMap, Table, folder_refusal, read_csv, read_project_file, read_yaml, refusal,
 )
+from voceunica.project import AnnexData, Cell, Project  # re-exported for callers not yet moved to project.py
 from voceunica.model import (
     PATTERNS,
     iter_texts,
@@ -42,48 +40,15 @@ M = TypeVar("M", bound=BaseModel)
 
 FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT}
 
-# Labels the Markdown template prints; labels.yaml must define each, and those the DOCX writer prints.
+# Labels the Markdown template prints; labels.yaml must define each.  (Those the Word
+# writer prints are required where Word files are composed: pipeline.word_problems.)
 REQUIRED_LABELS = (
     "doctype.position-paper", "doctype.joint-agenda", "doctype.briefing",
     "status.draft", "status.agreed", "status.adopted", "status.withdrawn",
     "key_messages", "annexes", "amendments", "amendment", "commission_text",
     "justification", "table", "figure", "source", "illustrative", "licence",
     "audience", "position", "not_available", "chart.bar", "chart.line",
-) + DOCX_LABELS
-
-Cell = str | int | Decimal | None
-
-
-@dataclass
-class AnnexData:
-    meta: Annex
-    rows: list[list[Cell]]
-    source: SourceMap
-    csv_path: str
-
-
-@dataclass
-class Project:
-    root: Path
-    positions: dict[str, Position] = field(default_factory=dict)
-    dossiers: dict[str, Dossier] = field(default_factory=dict)
-    annexes: dict[str, AnnexData] = field(default_factory=dict)
-    labels: dict[str, Text] = field(default_factory=dict)
-    sources: dict[str, SourceMap] = field(default_factory=dict)  # "position:<id>" -> where it came from
-    files: dict[str, Path] = field(default_factory=dict)  # same keys -> file
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    def template_dirs(self) -> list[Path]:
-        return [self.root / "templates"]
-
-    @property
-    def reference_docx(self) -> Path:
-        return self.root / "templates" / "reference.docx"
-
+)
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
@@ -177,10 +142,10 @@ def _load_project(root: Path) -> Project:
         if labels is not None:
             check_texts(labels, loaded.source, out)
             project.labels = dict(labels.labels)
+            project.sources["labels"] = loaded.source
             missing = [k for k in REQUIRED_LABELS if k not in labels.labels]
             for k in missing:
                 out.append(loaded.source.problem(("labels",), f"missing label '{k}' (the templates print it)"))
-    check_reference_docx(project, out)
     check_templates(project, out)
     project.problems[:] = sorted(set(out))
     return project
@@ -223,7 +188,8 @@ def template_refusal(root: Path, name: str) -> str | None:
 def check_templates(project: Project, out: list[Problem]) -> None:
     """Every file under templates/ must be one voceunica would read, and every
     template (*.j2, and any file a dossier names) must compile: a syntax error
-    is reported at its line by `check`, not by the first `build` that meets it."""
+    is reported at its line by `check` (pipeline.check compiles what this gathers),
+    not by the first `build` that meets it."""
     folder = project.root / "templates"
     named = {d.template for d in project.dossiers.values() if template_refusal(project.root, d.template) is None}
     sources: dict[str, bytes] = {}
@@ -252,10 +218,7 @@ def check_templates(project: Project, out: list[Problem]) -> None:
                     sources[rel] = read_project_file(folder, path, shown)
                 except VoceunicaError as exc:
                     out.extend(exc.problems)
-    if sources:
-        from voceunica.render import template_problems
-
-        out.extend(template_problems(sources))
+    project.templates = sources  # compiled by pipeline.check: validation does not import the render stage
 
 
 # --- pydantic errors → problems -------------------------------------------------
@@ -447,7 +410,6 @@ def _typename(value: Any) -> str:
 
 # --- texts -------------------------------------------------------------------------
 
-FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)", re.M)
 # A line of '=' or '-' right under text turns that text into a (setext) heading.
 _SETEXT = re.compile(r"^(?![ \t]*(?:[-*+>|]|\d+[.)])(?:\s|$))[ \t]*\S.*\n {0,3}(=+|-+)[ \t]*$", re.M)
@@ -683,38 +645,3 @@ def _cell(column: Any, value: str, path: str, line: int, col: int, out: list[Pro
     except InvalidOperation:
         bad(f"expected a number with '.' as decimal point, got {shown!r}")
         return None
-
-
-# --- the Word styles ------------------------------------------------------------
-
-_STYLE_NAME = re.compile(rb'<w:name w:val="([^"]+)"')
-
-
-def check_reference_docx(project: Project, out: list[Problem]) -> None:
-    """Every style the writer uses must exist in templates/reference.docx (read
-    with zipfile, so `check` stays fast: python-docx is imported only to build)."""
-    path = project.reference_docx
-    shown = "templates/reference.docx"
-    if not os.path.lexists(path):
-        out.append(problem(shown, 1, 1, "missing: the DOCX writer takes its Word styles from it "
-                                        "(python -m voceunica.docx.reference templates/reference.docx)"))
-        return
-    try:
-        data = read_project_file(project.root, path, shown, limit=MAX_BINARY_BYTES)
-    except VoceunicaError as exc:
-        out.extend(exc.problems)
-        return
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if z.getinfo("word/styles.xml").file_size > MAX_BINARY_BYTES:  # a zip bomb, not styles
-                raise zipfile.BadZipFile
-            styles = z.read("word/styles.xml")
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError):
-        out.append(problem(shown, 1, 1, "not a Word document (word/styles.xml is missing)"))
-        return
-    from voceunica.docx import required_styles
-
-    present = {m.decode("utf-8").lower() for m in _STYLE_NAME.findall(styles)}
-    for name in required_styles():
-        if name.lower() not in present:
-            out.append(problem(shown, 1, 1, f"style '{name}' is missing; the DOCX writer needs it"))

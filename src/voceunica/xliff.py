@@ -23,7 +23,8 @@ from typing import Any
 from voceunica import textrules
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.fingerprint import field_name, target_language, text_hash, texts_by_field, translation_status
-from voceunica.validate import FOOTNOTE_REF, Project
+from voceunica.project import Project
+from voceunica.textrules import FOOTNOTE_REF
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 VU_NS = "urn:voceunica:xliff"  # our extension attributes (XLIFF 1.2 allows other namespaces)

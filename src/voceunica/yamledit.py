@@ -18,7 +18,8 @@ from voceunica.errors import VoceunicaError, general, problem
 from voceunica.fingerprint import field_name, fingerprint, target_language, texts_by_field, translation_marks
 from voceunica.load import parse_yaml, read_project_file
 from voceunica.model import REGIONS, Position
-from voceunica.validate import Project, validate_model
+from voceunica.project import Project
+from voceunica.validate import validate_model
 from voceunica.write import atomic_write, recover, replace_together
 
 

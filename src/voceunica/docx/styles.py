@@ -11,6 +11,8 @@ Kept free of python-docx and lxml so `voceunica check` imports it cheaply.
 
 from __future__ import annotations
 
+import re
+
 # Text width of an A4 page with 2.5 cm margins, in twentieths of a point.
 TEXT_WIDTH_TWIPS = 9071
 
@@ -231,3 +233,26 @@ def numbering_xml() -> str:
             '<w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num>'
             '<w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>'
             '</w:numbering>')
+
+
+_STYLE_NAME = re.compile(rb'<w:name w:val="([^"]+)"')
+MAX_STYLES_BYTES = 20_000_000  # a styles part larger than this is a zip bomb, not styles
+
+
+def missing_styles(reference: bytes) -> list[str] | None:
+    """The styles the writer needs that a reference document lacks (names as
+    `required_styles` spells them); None when it is not a Word document at all.
+    Read with zipfile, not python-docx, so `check` stays fast."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(reference)) as z:
+            if z.getinfo("word/styles.xml").file_size > MAX_STYLES_BYTES:
+                return None
+            styles = z.read("word/styles.xml")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError):
+        return None
+    present = {m.decode("utf-8", "replace").lower() for m in _STYLE_NAME.findall(styles)}
+    return [name for name in required_styles() if name.lower() not in present]
+

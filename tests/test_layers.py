@@ -1,0 +1,91 @@
+"""The import contract: data flows one way, and the imports show it.
+
+Every module of the package sits in one layer; a module may import its own
+layer and the layers before it, never a later one.  Imports inside functions
+count too (a lazy import is still a dependency).  A new module must be given
+a layer here: where it sits is a design decision, not an accident.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+LAYERS: list[tuple[str, set[str]]] = [
+    ("foundation", {"voceunica", "voceunica.errors", "voceunica.model", "voceunica.fmt", "voceunica.textrules",
+                    "voceunica.write", "voceunica.locales", "voceunica.regions", "voceunica.mdtext",
+                    "voceunica.messages"}),
+    ("load", {"voceunica.load"}),
+    ("project", {"voceunica.project"}),
+    ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review"}),
+    ("resolve and render", {"voceunica.resolve", "voceunica.render", "voceunica.charts"}),
+    ("word", {"voceunica.docx", "voceunica.pdf", "voceunica.redline"}),  # and every voceunica.docx.* module
+    ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.difffmt",
+                              "voceunica.changelog", "voceunica.xliff", "voceunica.yamledit", "voceunica.release",
+                              "voceunica.schema"}),
+    ("command line", {"voceunica.cli", "voceunica.__main__"}),
+]
+
+
+def layer_of(module: str) -> int:
+    if module.startswith("voceunica.docx."):
+        module = "voceunica.docx"
+    for rank, (_, members) in enumerate(LAYERS):
+        if module in members:
+            return rank
+    raise AssertionError(f"{module} has no layer: add it to LAYERS in {Path(__file__).name}")
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted((SRC / "voceunica").rglob("*.py")):
+        parts = path.relative_to(SRC).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+def imports(path: Path, package: str) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            found |= {f"{base}.{a.name}" for a in node.names}  # `from voceunica import docx` names a module
+    known = modules()
+    return {name for name in found if name in known}
+
+
+@pytest.mark.parametrize("module", sorted(modules()))
+def test_no_module_imports_a_later_stage(module: str) -> None:
+    path = modules()[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    rank = layer_of(module)
+    later = sorted(dep for dep in imports(path, package) if dep != module and layer_of(dep) > rank)
+    assert not later, f"{module} ({LAYERS[rank][0]}) imports later stages: {later}"
+
+
+def test_validation_knows_nothing_of_word() -> None:
+    for module, path in modules().items():
+        if layer_of(module) <= layer_of("voceunica.validate"):
+            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+            word = [d for d in imports(path, package) if layer_of(d) == layer_of("voceunica.docx")]
+            assert not word, f"{module} imports the Word layer: {word}"
+
+
+def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
+    """A lazy import inside a function (the kind that hid validate → render) and a
+    relative one are both dependencies."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from voceunica.render import template_problems\nfrom . import docx\n",
+                     encoding="utf-8")
+    assert imports(probe, "voceunica") == {"voceunica", "voceunica.render", "voceunica.docx"}
