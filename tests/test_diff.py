@@ -167,7 +167,7 @@ def test_markdown_marks_words_in_each_language_block(diff: ProjectDiff) -> None:
 
 
 def test_markdown_escapes_specials_and_keeps_line_structure() -> None:
-    from voceunica.diff import _md_quote
+    from voceunica.diff.present import _md_quote
 
     words = word_diff("Keep *this* | that\n- item\n", "Keep *these* | that\n- item\n")
     assert _md_quote(words) == "> Keep \\*~~this~~**these**\\* \\| that\\\n> \\- item"
@@ -189,19 +189,51 @@ def test_terminal_with_colour_paints_deleted_red_and_inserted_green(diff: Projec
     assert "[-" not in text and "{+" not in text
 
 
-def test_changelog_in_english_and_italian(diff: ProjectDiff) -> None:
-    assert changelog(diff, "en") == (
+def words(root: Path, lang: str) -> dict[str, str]:
+    """The project's labels in one language: every word release notes print."""
+    return {key: text[lang] for key, text in load_project(root).labels.items()}
+
+
+def test_changelog_in_english_and_italian(diff: ProjectDiff, mini: Path) -> None:
+    assert changelog(diff, words(mini, "en")) == (
         "- Added position `steel-extra` (version 1.1.0)\n"
         "- Position `steel-mini`: 1.0.0 → 1.1.0, status agreed → draft; changed: `sections[0].body`\n"
         "- Annex `exports`: data: 1 cell changed\n"
     )
-    labels = {"status.agreed": "Concordato", "status.draft": "Bozza"}
-    assert changelog(diff, "it", labels) == (
+    assert changelog(diff, words(mini, "it")) == (
         "- Aggiunta la posizione `steel-extra` (versione 1.1.0)\n"
         "- Posizione `steel-mini`: 1.0.0 → 1.1.0, stato concordato → bozza; modificati: `sections[0].body`\n"
         "- Allegato `exports`: dati: 1 cella modificata\n"
     )
-    assert changelog(ProjectDiff(), "it") == "Nessuna modifica.\n"
+    assert changelog(ProjectDiff(), words(mini, "it")) == "Nessuna modifica.\n"
+
+
+def test_changelog_counts_cells_and_rows_in_the_singular_and_plural(mini: Path) -> None:
+    from voceunica.diff import ItemDiff
+
+    cells = [CellChange("2024", "veneto", "1", "2"), CellChange("2023", "veneto", "1", "2"),
+             CellChange("2025", None, None, "2025; 1"), CellChange("2020", None, "2020; 1", None),
+             CellChange("2019", None, "2019; 1", None)]
+    d = ProjectDiff(annexes=[ItemDiff("annex", "exports", "changed", "1.0.0", "1.0.0", cells=cells)])
+    assert changelog(d, words(mini, "it")) == \
+        "- Allegato `exports`: dati: 2 celle modificate, 1 riga aggiunta, 2 righe rimosse\n"
+    assert changelog(d, words(mini, "en")) == "- Annex `exports`: data: 2 cells changed, 1 row added, 2 rows removed\n"
+
+
+def test_release_notes_say_what_they_are_compared_with(diff: ProjectDiff, mini: Path) -> None:
+    from voceunica.diff import release_notes
+
+    assert release_notes(diff, words(mini, "it"), "1.1.0", "v1.0.0").startswith(
+        "# Registro delle modifiche – 1.1.0\n\n*rispetto a v1.0.0*\n\n- Aggiunta la posizione")
+    assert release_notes(ProjectDiff(), words(mini, "en"), "1.0.0", None) == \
+        "# Changelog – 1.0.0\n\n*first release*\n\nNo changes.\n"
+
+
+def test_every_word_of_the_release_notes_is_a_label_in_both_languages(mini: Path) -> None:
+    from voceunica.diff.changelog import LABELS
+
+    labels = load_project(mini).labels
+    assert [k for k in LABELS if k not in labels] == []
 
 
 # --- against git ---------------------------------------------------------------------

@@ -206,7 +206,7 @@ def to_pdf(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
 def changelogs(root: Path, project: object, version: str) -> dict[str, bytes]:
     """CHANGELOG.it.md / CHANGELOG.en.md from the semantic diff since the previous release tag."""
     from voceunica import gitrev
-    from voceunica.diff import changelog, diff_projects
+    from voceunica.diff import diff_projects, release_notes
     from voceunica.project import Project
 
     assert isinstance(project, Project)
@@ -217,15 +217,10 @@ def changelogs(root: Path, project: object, version: str) -> dict[str, bytes]:
         base = Project(project.root)
     d = diff_projects(base, project)
     out = {}
-    titles = {"it": "Registro delle modifiche", "en": "Changelog"}
-    since = {"it": "rispetto a", "en": "since"}
-    first = {"it": "prima versione", "en": "first release"}
     for lang in ("it", "en"):
-        head = f"# {titles[lang]} – {version}\n\n"
-        head += f"*{since[lang]} {previous}*\n\n" if previous else f"*{first[lang]}*\n\n"
-        # The project's own labels name the statuses ('bozza → concordato'), not their codes.
+        # Every word is the project's own (templates/labels.yaml), the statuses too ('bozza → concordato').
         words = {key: text[lang] for key, text in project.labels.items()}
-        out[f"CHANGELOG.{lang}.md"] = (head + changelog(d, lang, words).strip() + "\n").encode("utf-8")
+        out[f"CHANGELOG.{lang}.md"] = release_notes(d, words, version, previous).encode("utf-8")
     return out
 
 

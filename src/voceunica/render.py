@@ -24,29 +24,10 @@ import yaml
 
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.load import read_project_file
+from voceunica.mdescape import md_cell, md_escape, oneline
 
 if TYPE_CHECKING:  # `check` imports this module to compile templates: it need not load resolve and Babel
     from voceunica.resolve import ResolvedDossier
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
-
-
-def md_escape(text: str) -> str:
-    """Plain text → Markdown that shows exactly that text."""
-    out = _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-    # a line starting with "1." or "-" would become a list
-    return re.sub(r"^(\d+)([.)])", r"\1\\\2", re.sub(r"^([+-])(\s)", r"\\\1\2", out))
-
-
-def md_cell(text: str) -> str:
-    """Markdown (inline) → one table cell: paragraphs joined by <br>, pipes escaped."""
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
-    return "<br><br>".join(p.replace("|", "\\|") for p in paragraphs if p)
-
-
-def oneline(text: str) -> str:
-    return " ".join(text.split())
-
 
 class ProjectLoader(jinja2.BaseLoader):
     """Templates from the given folders, each read with `read_project_file`
