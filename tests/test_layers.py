@@ -17,23 +17,23 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"voceunica", "voceunica.errors", "voceunica.model", "voceunica.fmt", "voceunica.textrules",
-                    "voceunica.write", "voceunica.locales", "voceunica.regions", "voceunica.mdtext",
+                    "voceunica.write", "voceunica.locales", "voceunica.regions", "voceunica.mdescape",
                     "voceunica.messages"}),
     ("load", {"voceunica.load"}),
     ("project", {"voceunica.project"}),
     ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review"}),
     ("resolve and render", {"voceunica.resolve", "voceunica.render", "voceunica.charts"}),
-    ("word", {"voceunica.docx", "voceunica.pdf", "voceunica.redline"}),  # and every voceunica.docx.* module
-    ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.difffmt",
-                              "voceunica.changelog", "voceunica.xliff", "voceunica.yamledit", "voceunica.release",
-                              "voceunica.schema"}),
+    ("word", {"voceunica.docx"}),  # and every voceunica.docx.* module
+    ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.xliff",
+                              "voceunica.yamledit", "voceunica.release", "voceunica.schema"}),
     ("command line", {"voceunica.cli", "voceunica.__main__"}),
 ]
 
 
 def layer_of(module: str) -> int:
-    if module.startswith("voceunica.docx."):
-        module = "voceunica.docx"
+    for package in ("voceunica.docx", "voceunica.diff"):  # a package's modules share its layer
+        if module.startswith(package + "."):
+            module = package
     for rank, (_, members) in enumerate(LAYERS):
         if module in members:
             return rank
