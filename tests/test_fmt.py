@@ -54,3 +54,12 @@ def test_date(date: dt.date, lang: str, expected: str) -> None:
 def test_short_date_and_percent() -> None:
     assert fmt.short_date(dt.date(2025, 3, 19)) == "19.3.2025"
     assert fmt.percent(Decimal("12.5"), "it", 1) == f"12,5{NB}%"
+
+
+def test_one_locale_table_for_every_language() -> None:
+    from voceunica import locales
+    from voceunica.model import LANGS
+
+    assert tuple(locales.LOCALES) == LANGS
+    assert [locales.tag(lang) for lang in LANGS] == ["it-IT", "en-GB"]
+    assert [locales.babel_locale(lang) for lang in LANGS] == ["it_IT", "en_GB"]

@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from voceunica.model import LANGS, REGIONS, Position, iter_texts
+from voceunica.model import BINDING_STATUSES, LANGS, Position, iter_texts
+from voceunica.regions import REGIONS
 
 NOT_CONTENT = {"format", "version", "status", "signoffs", "translated_from", "source_language"}
 
@@ -41,7 +42,7 @@ def signoff_state(pos: Position, region: str) -> SignoffState:
 
 def agreed(pos: Position) -> bool:
     """A position speaks for both regions only when both approved *this* content."""
-    return pos.status in ("agreed", "adopted") and all(signoff_state(pos, r) == "current" for r in REGIONS)
+    return pos.status in BINDING_STATUSES and all(signoff_state(pos, r) == "current" for r in REGIONS)
 
 
 # --- translation freshness ----------------------------------------------------------

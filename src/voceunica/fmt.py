@@ -15,8 +15,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel.dates import format_date
 
+from voceunica.locales import babel_locale
+
 NBSP = "\u00a0"
-_LOCALES = {"it": "it_IT", "en": "en_GB"}
 _DECIMAL_SIGN = {"it": ",", "en": "."}
 
 
@@ -58,15 +59,11 @@ def percent(value: int | float | Decimal, lang: str, decimals: int = 0) -> str:
 def date(value: dt.date, lang: str) -> str:
     """`10 March 2026` / `10 marzo 2026`, `1º febbraio 2026` for the first of the month."""
     if lang == "it" and value.day == 1:
-        return "1º " + format_date(value, "MMMM y", locale=_LOCALES[lang])
-    return format_date(value, "d MMMM y", locale=_LOCALES[lang])
+        return "1º " + format_date(value, "MMMM y", locale=babel_locale(lang))
+    return format_date(value, "d MMMM y", locale=babel_locale(lang))
 
 
 def short_date(value: dt.date) -> str:
     """Numeric date, the same in both languages: `19.3.2025`."""
     return f"{value.day}.{value.month}.{value.year}"
 
-
-def locale_tag(lang: str) -> str:
-    """BCP 47 tag for documents: it-IT / en-GB."""
-    return _LOCALES[lang].replace("_", "-")

@@ -13,9 +13,10 @@ from typing import Annotated, Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from voceunica.regions import Region
+
 LANGS: tuple[str, ...] = ("it", "en")
 LANG_NAMES = {"it": "Italian", "en": "English"}
-REGIONS: tuple[str, ...] = ("lombardia", "veneto")
 
 POSITION_FORMAT = "voceunica/position@1"
 DOSSIER_FORMAT = "voceunica/dossier@1"
@@ -130,11 +131,14 @@ class Signoff(Model):
 
 
 class Signoffs(Model):
+    # One approval per region: a field per code in regions.REGIONS (tests/test_schema.py holds them together).
     lombardia: Signoff | None = None
     veneto: Signoff | None = None
 
 
 PositionStatus = Literal["draft", "agreed", "adopted", "withdrawn"]
+# A position in one of these statuses speaks for both regions: each must have approved its content.
+BINDING_STATUSES: tuple[str, ...] = ("agreed", "adopted")
 Sector = Literal["steel", "microelectronics", "sme-credit", "governance", "energy", "trade", "cohesion",
                  "research"]
 
@@ -164,7 +168,7 @@ class Position(Model):
 
 
 class Office(Model):
-    region: Literal["lombardia", "veneto"]
+    region: Region
     office: Text
     transparency_register: TransparencyId | None = None
 

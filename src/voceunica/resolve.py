@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from voceunica import fmt
+from voceunica import fmt, locales
 from voceunica.fingerprint import agreed as position_agreed
 from voceunica.model import LANGS, Annex, Column, EUFile, Position, Text
 from voceunica.project import AnnexData, Cell, Project
@@ -105,11 +105,6 @@ class ResolvedDossier:
     labels: dict[str, str] = field(repr=False)
 
 
-REGION_NAMES = {
-    "lombardia": {"it": "Regione Lombardia", "en": "Lombardy Region"},
-    "veneto": {"it": "Regione del Veneto", "en": "Veneto Region"},
-}
-
 _ACT_NAMES = {
     "regulation": ("Regolamento (UE) {n}", "Regulation (EU) {n}"),
     "implementing-regulation": ("Regolamento di esecuzione (UE) {n} della Commissione",
@@ -179,12 +174,12 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         annexes.append(_annex(data, i, figures if data.meta.chart else None, d.id, lang, labels))
     status = "draft" if draft else "agreed"
     return ResolvedDossier(
-        id=d.id, lang=lang, locale=fmt.locale_tag(lang),
+        id=d.id, lang=lang, locale=locales.tag(lang),
         doctype=labels[f"doctype.{d.doctype}"],
         title=d.title[lang], subtitle=_opt(d.subtitle, lang), short_title=_opt(d.short_title, lang) or d.title[lang],
         date=d.date, date_text=fmt.date(d.date, lang), version=d.version,
         status_text=labels[f"status.{status}"], draft=draft, audience=d.audience[lang],
-        authors=[(REGION_NAMES[a.region][lang], a.office[lang], a.transparency_register) for a in d.authors],
+        authors=[(labels[f"region.{a.region}"], a.office[lang], a.transparency_register) for a in d.authors],
         contact=[x for x in (d.contact.name, d.contact.email, d.contact.phone) if x],
         addresses=addresses, introduction=_opt(d.introduction, lang),
         positions=rpositions, annexes=annexes, footnotes=footnotes, labels=labels,

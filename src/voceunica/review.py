@@ -11,17 +11,16 @@ import re
 
 from voceunica.errors import Problem
 from voceunica.fingerprint import content, fingerprint, signoff_state, translation_status
-from voceunica.model import LANG_NAMES, REGIONS, Position
+from voceunica.model import BINDING_STATUSES, LANG_NAMES, Position
 from voceunica.project import Project
-
-REGION_NAMES = {"lombardia": "Lombardia", "veneto": "Veneto"}
+from voceunica.regions import REGIONS, short_name
 
 
 def signoff_problems(project: Project) -> list[Problem]:
     out = []
     for pos in project.positions.values():
         source = project.sources[f"position:{pos.id}"]
-        binding = pos.status in ("agreed", "adopted")
+        binding = pos.status in BINDING_STATUSES
         for region in REGIONS:
             state = signoff_state(pos, region)
             if state == "current":
@@ -30,11 +29,11 @@ def signoff_problems(project: Project) -> list[Problem]:
             how = f"voceunica signoff {pos.id} --region {region} --by NAME"
             if state == "stale":
                 assert s is not None
-                msg = (f"{REGION_NAMES[region]}'s approval (by {s.by}, {s.date.isoformat()}) is stale: "
+                msg = (f"{short_name(region)}'s approval (by {s.by}, {s.date.isoformat()}) is stale: "
                        f"the content changed after it was given")
                 loc: tuple[str | int, ...] = ("signoffs", region)
             else:
-                msg = f"{REGION_NAMES[region]} has not approved this content"
+                msg = f"{short_name(region)} has not approved this content"
                 loc = ("signoffs",) if ("signoffs",) in source.values else ("status",)
             if binding:
                 out.append(source.problem(loc, f"status is '{pos.status}' but {msg}; re-approve ({how}) "

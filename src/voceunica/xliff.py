@@ -23,12 +23,12 @@ from typing import Any
 from voceunica import textrules
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.fingerprint import field_name, target_language, text_hash, texts_by_field, translation_status
+from voceunica.locales import LOCALES
 from voceunica.project import Project
 from voceunica.textrules import FOOTNOTE_REF
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 VU_NS = "urn:voceunica:xliff"  # our extension attributes (XLIFF 1.2 allows other namespaces)
-LOCALES = {"it": "it-IT", "en": "en-GB"}
 STATES = {"translated": "translated", "outdated": "needs-review-translation", "missing": "needs-translation"}
 DONE = {"translated", "final", "signed-off"}  # target states a CAT tool sets when a translator confirms
 

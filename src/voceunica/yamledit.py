@@ -17,8 +17,9 @@ from typing import Any
 from voceunica.errors import VoceunicaError, general, problem
 from voceunica.fingerprint import field_name, fingerprint, target_language, texts_by_field, translation_marks
 from voceunica.load import parse_yaml, read_project_file
-from voceunica.model import REGIONS, Position
+from voceunica.model import Position
 from voceunica.project import Project
+from voceunica.regions import REGIONS
 from voceunica.validate import validate_model
 from voceunica.write import atomic_write, recover, replace_together
 
@@ -86,8 +87,10 @@ def record_signoff(project: Project, pid: str, region: str, by: str, date: dt.da
         entry["by"] = by.strip()
         entry["date"] = date
         entry["fingerprint"] = fp
-        if region == "lombardia" and "veneto" in signoffs and "lombardia" not in signoffs:
-            signoffs.insert(0, region, entry)
+        # A new approval takes its region's place in REGIONS order, so files read alike.
+        after = [i for i, key in enumerate(signoffs) if key in REGIONS[REGIONS.index(region) + 1:]]
+        if region not in signoffs and after:
+            signoffs.insert(after[0], region, entry)
         else:
             signoffs[region] = entry
 
