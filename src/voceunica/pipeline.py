@@ -384,7 +384,7 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     rendered = render_many(project, todo, epoch, jobs, progress)
     note = None
     if pdf and rendered:
-        from voceunica.docx.pdf import convert
+        from voceunica.docx import to_pdf as convert
 
         for outputs in rendered.values():
             pdfs, note = convert({n: d for n, d in outputs.items() if n.endswith(".docx") and isinstance(d, bytes)})
@@ -418,12 +418,7 @@ def redline(old: Project, new: Project, dossier_id: str, lang: str, out: Path, *
     The result is re-read before writing: accepting every change must give
     exactly the new text and rejecting every change exactly the old one.
     """
-    import io
-    import zipfile
-
-    from lxml import etree
-
-    from voceunica.docx import redline as rl
+    from voceunica.docx import DocxError, verified_redline
 
     for project, which in ((old, "old"), (new, "new")):
         if dossier_id not in project.dossiers:
@@ -433,20 +428,9 @@ def redline(old: Project, new: Project, dossier_id: str, lang: str, out: Path, *
     new_docx = render_dossier(new, dossier_id)[name]
     assert isinstance(old_docx, bytes) and isinstance(new_docx, bytes)
     when = timestamp(new.dossiers[dossier_id].date)
-    merged = rl.redline_docx(old_docx, new_docx, author=author, date=when)
-
-    def body(data: bytes) -> tuple[etree._Element, rl.Footnotes]:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            notes = z.read("word/footnotes.xml") if "word/footnotes.xml" in z.namelist() else None
-            return etree.fromstring(z.read("word/document.xml")), rl.Footnotes(notes)
-
-    doc, notes = body(merged)
-    old_doc, old_notes = body(old_docx)
-    new_doc, new_notes = body(new_docx)
-    if (rl.paragraph_texts(rl.accept(doc), notes) != rl.paragraph_texts(new_doc, new_notes)
-            or rl.paragraph_texts(rl.reject(doc), notes) != rl.paragraph_texts(old_doc, old_notes)):
-        raise VoceunicaError(problem(name, 1, 1, f"internal error: the redline ({label}) would not reproduce "
-                                                 "both revisions; nothing was written"))
+    try:
+        merged, changes = verified_redline(old_docx, new_docx, author=author, date=when, label=label)
+    except DocxError as exc:
+        raise VoceunicaError(problem(name, 1, 1, str(exc))) from None
     atomic_write(out, merged)
-    return sum(1 for el in rl.iter_revisions(doc) if el.getparent() is not None
-               and el.getparent().tag not in (rl.q("rPr"), rl.q("trPr")))
+    return changes

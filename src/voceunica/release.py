@@ -191,14 +191,14 @@ def clean_stale_releases(dist: Path) -> list[Path]:
 
 def deterministic_zip(version: str, files: dict[str, bytes], epoch: int) -> bytes:
     """Sorted entries under VERSION/, fixed timestamps and permissions: same files, same zip."""
-    from voceunica.docx.package import deterministic_zip as zip_entries
+    from voceunica.docx import deterministic_zip as zip_entries
 
     return zip_entries([(f"{version}/{name}", data) for name, data in files.items()], epoch)
 
 
 def to_pdf(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
     """PDF of every DOCX through LibreOffice (see `voceunica.docx.pdf`); without it, a note and no PDFs."""
-    from voceunica.docx.pdf import convert
+    from voceunica.docx import to_pdf as convert
 
     return convert(docx_files)
 

@@ -15,16 +15,31 @@ from xml.sax.saxutils import escape as _escape
 
 from voceunica.docx.model import DocxError
 
+# --- the namespace table: every OOXML namespace the Word layer reads or writes ----------
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 PIC_NS = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+PKG_R_NS = "http://schemas.openxmlformats.org/package/2006/relationships"  # _rels/*.rels
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"  # [Content_Types].xml
+CP_NS = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+EP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+DCTERMS_NS = "http://purl.org/dc/terms/"
+XML_NS = "http://www.w3.org/XML/1998/namespace"  # xml:space
 NSDECLS = f'xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:wp="{WP_NS}" xmlns:a="{A_NS}" xmlns:pic="{PIC_NS}"'
 
-RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
-RT_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+RT_FOOTNOTES = f"{R_NS}/footnotes"
+RT_HYPERLINK = f"{R_NS}/hyperlink"
+RT_IMAGE = f"{R_NS}/image"
 CT_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+
+
+def qn(tag: str, ns: str = W_NS) -> str:
+    """A qualified name as lxml spells it: qn("p") is '{...wordprocessingml...}p'."""
+    return f"{{{ns}}}{tag}"
+
 
 EMU_PER_TWIP = 635
 

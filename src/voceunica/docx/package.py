@@ -1,19 +1,26 @@
-"""Byte-reproducible DOCX packages.
+"""Every zip voceunica reads or writes: DOCX packages, redlines, release bundles.
 
 python-docx stamps every zip entry with the local time of saving; the same
-dossier built twice would differ.  Here the package is re-zipped with a
-fixed entry order (`[Content_Types].xml` first, as Office expects, then by
-name), one fixed timestamp, fixed attributes and a chosen deflate level.
+dossier built twice would differ.  Here a package is written with a fixed
+entry order (`[Content_Types].xml` first, as Office expects, then by name),
+one fixed timestamp, fixed attributes and a chosen deflate level; each XML
+part is checked well-formed (expat) before it is zipped.  No other module
+imports `zipfile`.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import io
 import zipfile
-from typing import Callable
+from typing import Callable, Iterable, Mapping
+
+from voceunica.docx.model import DocxError
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01: zip cannot store earlier dates
+
+BadPackage = zipfile.BadZipFile  # what reading a file that is no zip raises
 
 
 def _stamp(epoch: int) -> tuple[int, int, int, int, int, int]:
@@ -21,7 +28,13 @@ def _stamp(epoch: int) -> tuple[int, int, int, int, int, int]:
     return (when.year, when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
 
 
-def deterministic_zip(entries: list[tuple[str, bytes]], epoch: int, level: int = 6) -> bytes:
+def epoch_of(when: dt.datetime) -> int:
+    """Seconds since 1970 of a document date (naive dates are UTC, as `pipeline.timestamp` makes them)."""
+    return int(when.replace(tzinfo=dt.timezone.utc).timestamp())
+
+
+def deterministic_zip(entries: Iterable[tuple[str, bytes]], epoch: int, level: int = 6) -> bytes:
+    """Any files as a zip that depends on nothing but them: sorted names, one stamp, fixed attributes."""
     stamp = _stamp(epoch)
     ordered = sorted(entries, key=lambda e: (e[0] != "[Content_Types].xml", e[0]))
     buf = io.BytesIO()
@@ -35,16 +48,49 @@ def deterministic_zip(entries: list[tuple[str, bytes]], epoch: int, level: int =
     return buf.getvalue()
 
 
-def rezip(docx: bytes, epoch: int, edits: dict[str, Callable[[bytes], bytes]] | None = None,
-          level: int = 6) -> bytes:
-    """The package again, deterministically; `edits` rewrite named parts on the way."""
-    edits = edits or {}
-    with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
-    entries = [(name, edits[name](data) if name in edits else data) for name, data in entries]
-    for name, data in entries:
+def read_parts(package: bytes, names: Iterable[str] | None = None) -> dict[str, bytes]:
+    """The parts of a package by name, in stored order; with `names`, only those
+    of them it has.  Raises `BadPackage` if the bytes are no zip."""
+    with zipfile.ZipFile(io.BytesIO(package)) as z:
+        wanted = None if names is None else set(names)
+        return {i.filename: z.read(i.filename) for i in z.infolist() if wanted is None or i.filename in wanted}
+
+
+def read_part(package: bytes, name: str, *, limit: int | None = None) -> bytes | None:
+    """One part; None when the bytes are no zip, lack the part, or it is larger than
+    `limit` bytes once inflated (a zip bomb is not read)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as z:
+            if limit is not None and z.getinfo(name).file_size > limit:
+                return None
+            return z.read(name)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError):
+        return None
+
+
+def stamp_of(package: bytes) -> int:
+    """The epoch a package's (first) entry is stamped with, to write an edited copy alike."""
+    with zipfile.ZipFile(io.BytesIO(package)) as z:
+        infos = z.infolist()
+    if not infos:
+        return ZIP_EPOCH_MIN
+    return calendar.timegm(infos[0].date_time + (0, 0, 0))
+
+
+def write_parts(parts: Mapping[str, bytes], epoch: int, level: int = 6) -> bytes:
+    """A package of `parts`, every XML part checked well-formed first, zipped deterministically."""
+    for name, data in parts.items():
         well_formed(name, data)
-    return deterministic_zip(entries, epoch, level)
+    return deterministic_zip(parts.items(), epoch, level)
+
+
+def rezip(docx: bytes, epoch: int | None = None, edits: dict[str, Callable[[bytes], bytes]] | None = None,
+          level: int = 6) -> bytes:
+    """The package again, deterministically; `edits` rewrite named parts on the way.
+    Without `epoch`, the entries keep the stamp the package has."""
+    edits = edits or {}
+    parts = {name: edits[name](data) if name in edits else data for name, data in read_parts(docx).items()}
+    return write_parts(parts, stamp_of(docx) if epoch is None else epoch, level)
 
 
 def well_formed(name: str, data: bytes) -> None:
@@ -54,8 +100,6 @@ def well_formed(name: str, data: bytes) -> None:
     if not (name.endswith(".xml") or name.endswith(".rels")):
         return
     import pyexpat
-
-    from voceunica.docx.model import DocxError
 
     parser = pyexpat.ParserCreate()
     try:

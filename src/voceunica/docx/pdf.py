@@ -11,17 +11,16 @@ is converted again.  The DOCX files themselves are left as built.
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from pathlib import Path
 
 from lxml import etree
 
 from voceunica.docx.ooxml import NSDECLS, W_NS, toc_page
+from voceunica.docx.package import read_parts, rezip
 from voceunica.errors import VoceunicaError, problem
 
 _W = f"{{{W_NS}}}"
@@ -90,8 +89,7 @@ def _norm(text: str) -> str:
 
 def toc_pages(docx: bytes, pdf: Path) -> dict[str, int]:
     """Page of each TOC entry's heading, read from the laid-out PDF."""
-    with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        doc = etree.fromstring(z.read("word/document.xml"))
+    doc = etree.fromstring(read_parts(docx, ("word/document.xml",))["word/document.xml"])
     entries = _entries(doc)
     layout = _layout(pdf) if entries else None
     if not layout:
@@ -165,20 +163,16 @@ def _heading_page(pages: list[list[str]], start: int, heading: str) -> int | Non
 
 def with_toc_pages(docx: bytes, pages: dict[str, int]) -> bytes:
     """The DOCX with each TOC entry followed by a tab and its page number (a PAGEREF field)."""
-    with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        infos = z.infolist()
-        parts = {i.filename: z.read(i.filename) for i in infos}
-    doc = etree.fromstring(parts["word/document.xml"])
-    for link in doc.iter(f"{_W}hyperlink"):
-        mark = link.get(f"{_W}anchor")
-        if mark in pages:
-            lang = link.find(f".//{_W}lang")
-            tag = lang.get(f"{_W}val") if lang is not None else None
-            for el in etree.fromstring(f"<w:x {NSDECLS}>{toc_page(mark, pages[mark], tag)}</w:x>"):
-                link.append(el)
-    parts["word/document.xml"] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in infos:
-            out.writestr(info, parts[info.filename])
-    return buf.getvalue()
+
+    def numbered(xml: bytes) -> bytes:
+        doc = etree.fromstring(xml)
+        for link in doc.iter(f"{_W}hyperlink"):
+            mark = link.get(f"{_W}anchor")
+            if mark in pages:
+                lang = link.find(f".//{_W}lang")
+                tag = lang.get(f"{_W}val") if lang is not None else None
+                for el in etree.fromstring(f"<w:x {NSDECLS}>{toc_page(mark, pages[mark], tag)}</w:x>"):
+                    link.append(el)
+        return etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    return rezip(docx, None, {"word/document.xml": numbered})

@@ -18,20 +18,18 @@ side by side, and the same words in another order are not a loss.
 from __future__ import annotations
 
 import html
-import io
 import re
 import string
-import zipfile
-
 from collections import Counter
 from dataclasses import dataclass
 
 from lxml import etree
 
-
 from voceunica.docx.model import DocxError
+from voceunica.docx.ooxml import W_NS
+from voceunica.docx.package import read_parts
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W = f"{{{W_NS}}}"
 
 # Paragraph styles that hold what the writer adds from the dossier's metadata,
 # not from the Markdown: the cover, the contents (a field Word fills in) and the language row of the
@@ -94,12 +92,11 @@ def line_of(words: Words, word: str) -> int | None:
 
 def docx_words(docx: bytes) -> Counter[str]:
     """The words a reader of the Word file sees, as the file holds them."""
-    with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        names = set(z.namelist())
-        skip = _style_ids(z.read("word/styles.xml")) if "word/styles.xml" in names else set()
-        parts = [z.read("word/document.xml")]
-        if "word/footnotes.xml" in names:
-            parts.append(z.read("word/footnotes.xml"))
+    found = read_parts(docx, ("word/styles.xml", "word/document.xml", "word/footnotes.xml"))
+    skip = _style_ids(found["word/styles.xml"]) if "word/styles.xml" in found else set()
+    parts = [found["word/document.xml"]]
+    if "word/footnotes.xml" in found:
+        parts.append(found["word/footnotes.xml"])
     words: Counter[str] = Counter()
     for xml in parts:
         words.update(_norm(_part_text(xml, skip)))

@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
 import re
-import zipfile
 from difflib import SequenceMatcher
 from typing import Iterator
 
 from lxml import etree
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-XML = "http://www.w3.org/XML/1998/namespace"
-
-
-def q(tag: str) -> str:
-    return f"{{{W}}}{tag}"
+from voceunica.docx.model import DocxError
+from voceunica.docx.ooxml import A_NS, CT_NS, PIC_NS, PKG_R_NS, R_NS, RT_IMAGE, WP_NS, XML_NS
+from voceunica.docx.ooxml import W_NS as W
+from voceunica.docx.ooxml import qn as q
+from voceunica.docx.package import read_parts, stamp_of, write_parts
 
 
 WORD = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
@@ -119,16 +116,13 @@ def _run(rpr: etree._Element | None, inner: etree._Element) -> etree._Element:
 def _text_el(text: str, deleted: bool) -> etree._Element:
     el = etree.Element(q("delText" if deleted else "t"))
     el.text = text
-    el.set(f"{{{XML}}}space", "preserve")
+    el.set(q("space", XML_NS), "preserve")
     return el
 
 
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_R = "http://schemas.openxmlformats.org/package/2006/relationships"
-A_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
-WP_DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
-PIC_CNVPR = "{http://schemas.openxmlformats.org/drawingml/2006/picture}cNvPr"
-RT_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+A_BLIP = q("blip", A_NS)
+WP_DOCPR = q("docPr", WP_NS)
+PIC_CNVPR = q("cNvPr", PIC_NS)
 
 
 class Images:
@@ -148,7 +142,7 @@ class Images:
     def adopt(self, drawing: etree._Element) -> bool:
         """Point `drawing` (from the old document) at a copy of its picture; False if it cannot be."""
         for blip in drawing.iter(A_BLIP):
-            old_rid = blip.get(f"{{{R}}}embed", "")
+            old_rid = blip.get(q("embed", R_NS), "")
             if old_rid not in self.adopted:
                 target = self.old_rels.get(old_rid)
                 data = self.old_parts.get(f"word/{target}") if target else None
@@ -158,9 +152,9 @@ class Images:
                 name = f"media/redline-old-{n}{target[target.rfind('.'):] if '.' in target else ''}"
                 self.new_parts[f"word/{name}"] = data
                 rid = f"rIdRedline{n}"
-                etree.SubElement(self.rels, f"{{{PKG_R}}}Relationship", Id=rid, Type=RT_IMAGE, Target=name)
+                etree.SubElement(self.rels, q("Relationship", PKG_R_NS), Id=rid, Type=RT_IMAGE, Target=name)
                 self.adopted[old_rid] = rid
-            blip.set(f"{{{R}}}embed", self.adopted[old_rid])
+            blip.set(q("embed", R_NS), self.adopted[old_rid])
         for el in list(drawing.iter(WP_DOCPR)) + list(drawing.iter(PIC_CNVPR)):
             self.shape += 1
             el.set("id", str(self.shape))
@@ -397,15 +391,40 @@ def _body_blocks(doc: etree._Element) -> tuple[etree._Element, list[etree._Eleme
     return body, [c for c in body if c.tag != q("sectPr")], sect
 
 
+def verified_redline(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.datetime,
+                     label: str = "") -> tuple[bytes, int]:
+    """The redline and its number of changes, proven before anyone writes it, as
+    mdformat re-reads what it wrote: accepting every change must give exactly the
+    new text and rejecting every change exactly the old one.  `label` names the
+    two revisions in the message when the proof fails."""
+    merged = redline_docx(old_docx, new_docx, author=author, date=date)
+    doc, notes = _body(merged)
+    old_doc, old_notes = _body(old_docx)
+    new_doc, new_notes = _body(new_docx)
+    if (paragraph_texts(accept(doc), notes) != paragraph_texts(new_doc, new_notes)
+            or paragraph_texts(reject(doc), notes) != paragraph_texts(old_doc, old_notes)):
+        which = f" ({label})" if label else ""
+        raise DocxError(f"internal error: the redline{which} would not reproduce both revisions; nothing was written")
+    return merged, count_changes(doc)
+
+
+def _body(docx: bytes) -> tuple[etree._Element, Footnotes]:
+    parts = read_parts(docx, ("word/document.xml", "word/footnotes.xml"))
+    return etree.fromstring(parts["word/document.xml"]), Footnotes(parts.get("word/footnotes.xml"))
+
+
+def count_changes(doc: etree._Element) -> int:
+    """Insertions and deletions of content (not the marks on paragraph ends and table rows)."""
+    return sum(1 for el in iter_revisions(doc) if el.getparent() is not None
+               and el.getparent().tag not in (q("rPr"), q("trPr")))
+
+
 def redline_docx(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.datetime) -> bytes:
     """The new DOCX with the changes from the old one tracked."""
-    with zipfile.ZipFile(io.BytesIO(old_docx)) as z:
-        old_parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    old_parts = read_parts(old_docx)
     old_doc = etree.fromstring(old_parts["word/document.xml"])
     old_fn = old_parts.get("word/footnotes.xml")
-    with zipfile.ZipFile(io.BytesIO(new_docx)) as z:
-        infos = z.infolist()
-        parts = {i.filename: z.read(i.filename) for i in infos}
+    parts = read_parts(new_docx)
     new_doc = etree.fromstring(parts["word/document.xml"])
     new_notes = Footnotes(parts.get("word/footnotes.xml"))
     images = Images(old_parts, parts)
@@ -434,16 +453,8 @@ def redline_docx(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.date
                                                     standalone=True)
     images.save()
     _declare_extensions(parts, [n for n in parts if n.startswith("word/media/redline-old-")])
-    known = {i.filename for i in infos}
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as out:
-        for info in infos:
-            out.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
-        for name in sorted(set(parts) - known):  # pictures carried over from the old revision
-            extra = zipfile.ZipInfo(name, date_time=infos[0].date_time)
-            extra.external_attr = infos[0].external_attr
-            out.writestr(extra, parts[name], compress_type=zipfile.ZIP_DEFLATED)
-    return buf.getvalue()
+    # Through the one package writer: every part checked well-formed, stamped as the new revision's package.
+    return write_parts(parts, stamp_of(new_docx))
 
 
 _SETTINGS_BEFORE_TRACK_REVISIONS = (
@@ -460,11 +471,10 @@ _SETTINGS_BEFORE_TRACK_REVISIONS = (
 def _declare_extensions(parts: dict[str, bytes], names: list[str]) -> None:
     """Give each file extension in `names` a content type, if the package has none."""
     ct = etree.fromstring(parts["[Content_Types].xml"])
-    ns = "http://schemas.openxmlformats.org/package/2006/content-types"
-    have = {d.get("Extension", "").lower() for d in ct.iter(f"{{{ns}}}Default")}
+    have = {d.get("Extension", "").lower() for d in ct.iter(q("Default", CT_NS))}
     types = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif"}
     for ext in sorted({n.rsplit(".", 1)[-1].lower() for n in names if "." in n} - have):
-        ct.insert(0, etree.Element(f"{{{ns}}}Default", Extension=ext, ContentType=types.get(ext, "image/png")))
+        ct.insert(0, etree.Element(q("Default", CT_NS), Extension=ext, ContentType=types.get(ext, "image/png")))
     parts["[Content_Types].xml"] = etree.tostring(ct, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 

@@ -242,16 +242,11 @@ MAX_STYLES_BYTES = 20_000_000  # a styles part larger than this is a zip bomb, n
 def missing_styles(reference: bytes) -> list[str] | None:
     """The styles the writer needs that a reference document lacks (names as
     `required_styles` spells them); None when it is not a Word document at all.
-    Read with zipfile, not python-docx, so `check` stays fast."""
-    import io
-    import zipfile
+    Read from the zip (package.read_part), not with python-docx, so `check` stays fast."""
+    from voceunica.docx.package import read_part
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(reference)) as z:
-            if z.getinfo("word/styles.xml").file_size > MAX_STYLES_BYTES:
-                return None
-            styles = z.read("word/styles.xml")
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError):
+    styles = read_part(reference, "word/styles.xml", limit=MAX_STYLES_BYTES)
+    if styles is None:
         return None
     present = {m.decode("utf-8", "replace").lower() for m in _STYLE_NAME.findall(styles)}
     return [name for name in required_styles() if name.lower() not in present]
