@@ -1,6 +1,9 @@
 """Raw WordprocessingML the DOCX writer needs and python-docx has no API for.
 
-Everything here builds XML *text* (fast, and byte-for-byte predictable):
+Everything here builds XML *text* (fast, and byte-for-byte predictable), and
+every value put into it — text (`esc`) and identifiers in attributes (`attr`:
+style ids, bookmark names, relationship ids, language tags) — goes through the
+one escaper, which refuses what XML cannot hold:
 runs tagged with their language, paragraphs with named styles only,
 bookmarks, complex fields (TOC, PAGEREF), footnote references and the
 footnotes part, inline pictures with alt text, tables with a repeated header
@@ -11,6 +14,7 @@ Word spells it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from xml.sax.saxutils import escape as _escape
 
 from voceunica.docx.model import DocxError
@@ -58,9 +62,17 @@ def esc(text: str) -> str:
     return _escape(text, {'"': "&quot;"})
 
 
+@lru_cache(maxsize=4096)
+def attr(value: str) -> str:
+    """An identifier interpolated into an attribute (style id, bookmark name,
+    relationship id): the same escaper, remembered, because the same few ids
+    recur on every paragraph of a 10 000-row annex."""
+    return esc(value)
+
+
 def rpr(style: str | None, lang: str | None, strike: bool = False) -> str:
-    inner = ((f'<w:rStyle w:val="{style}"/>' if style else "") + ("<w:strike/>" if strike else "")
-             + (f'<w:lang w:val="{lang}"/>' if lang else ""))
+    inner = ((f'<w:rStyle w:val="{attr(style)}"/>' if style else "") + ("<w:strike/>" if strike else "")
+             + (f'<w:lang w:val="{attr(lang)}"/>' if lang else ""))
     return f"<w:rPr>{inner}</w:rPr>" if inner else ""
 
 
@@ -77,7 +89,7 @@ def paragraph(style_id: str, content: str, *, num: tuple[int, int] | None = None
     """`num`: (numId, ilvl) to restart a numbered list; `extra_ppr` must follow
     CT_PPr order after numPr (e.g. a section break is never needed here)."""
     numpr = f'<w:numPr><w:ilvl w:val="{num[1]}"/><w:numId w:val="{num[0]}"/></w:numPr>' if num else ""
-    return f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/>{numpr}{extra_ppr}</w:pPr>{content}</w:p>'
+    return f'<w:p><w:pPr><w:pStyle w:val="{attr(style_id)}"/>{numpr}{extra_ppr}</w:pPr>{content}</w:p>'
 
 
 def page_break() -> str:
@@ -85,11 +97,11 @@ def page_break() -> str:
 
 
 def bookmark(bid: int, name: str, content: str) -> str:
-    return f'<w:bookmarkStart w:id="{bid}" w:name="{name}"/>{content}<w:bookmarkEnd w:id="{bid}"/>'
+    return f'<w:bookmarkStart w:id="{bid}" w:name="{attr(name)}"/>{content}<w:bookmarkEnd w:id="{bid}"/>'
 
 
 def hyperlink(content: str, *, rid: str | None = None, anchor: str | None = None) -> str:
-    target = f'r:id="{rid}"' if rid else f'w:anchor="{esc(anchor or "")}"'
+    target = f'r:id="{attr(rid)}"' if rid else f'w:anchor="{esc(anchor or "")}"'
     return f'<w:hyperlink {target} w:history="1">{content}</w:hyperlink>'
 
 
@@ -163,7 +175,7 @@ def picture(rid: str, shape_id: int, name: str, alt: str, cx: int, cy: int) -> s
         f'<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
         f'<a:graphic><a:graphicData uri="{PIC_NS}"><pic:pic><pic:nvPicPr>'
         f'<pic:cNvPr id="{shape_id}" name="{esc(name)}" descr="{esc(alt)}"/><pic:cNvPicPr/></pic:nvPicPr>'
-        f'<pic:blipFill><a:blip r:embed="{rid}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+        f'<pic:blipFill><a:blip r:embed="{attr(rid)}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
         f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
         f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
         f'</wp:inline></w:drawing>'
@@ -183,7 +195,7 @@ def table(style_id: str, widths: list[int], rows: list[list[str]], *, header_row
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     tblw = '<w:tblW w:w="5000" w:type="pct"/>'  # the full text width; the grid gives the proportions
     first = "1" if header_rows else "0"
-    out = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{style_id}"/>{tblw}<w:tblLayout w:type="fixed"/>'
+    out = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{attr(style_id)}"/>{tblw}<w:tblLayout w:type="fixed"/>'
            f'<w:tblLook w:val="04A0" w:firstRow="{first}" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
            f'w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>']
     for i, cells in enumerate(rows):
