@@ -71,6 +71,10 @@ EUFileKind = Literal[
     "communication", "proposal", "framework", "other",
 ]
 
+# Adopted acts are cited by their number: 'Regulation (EU) 2023/956' (the labels act.<kind>).
+ADOPTED_ACTS: tuple[str, ...] = ("regulation", "implementing-regulation", "delegated-regulation", "directive",
+                                 "decision")
+
 
 class EUFile(Model):
     """A reference to an EU file: an act, a proposal, a communication."""
@@ -89,8 +93,7 @@ class EUFile(Model):
     def _identified(self) -> "EUFile":
         if not (self.number or self.com or self.celex):
             raise ValueError("an EU file needs at least one of 'number', 'com' or 'celex'")
-        if self.kind in ("regulation", "implementing-regulation", "delegated-regulation", "directive",
-                         "decision") and not self.number:
+        if self.kind in ADOPTED_ACTS and not self.number:
             raise ValueError(f"an adopted act ({self.kind}) needs its 'number', e.g. '2023/956'")
         return self
 

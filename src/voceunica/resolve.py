@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from voceunica import fmt, locales
 from voceunica.fingerprint import agreed as position_agreed
-from voceunica.model import LANGS, Annex, Column, EUFile, Position, Text
+from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, EUFile, Position, Text
 from voceunica.project import AnnexData, Cell, Project
 from voceunica.textrules import FOOTNOTE_REF
 
@@ -105,27 +105,16 @@ class ResolvedDossier:
     labels: dict[str, str] = field(repr=False)
 
 
-_ACT_NAMES = {
-    "regulation": ("Regolamento (UE) {n}", "Regulation (EU) {n}"),
-    "implementing-regulation": ("Regolamento di esecuzione (UE) {n} della Commissione",
-                                "Commission Implementing Regulation (EU) {n}"),
-    "delegated-regulation": ("Regolamento delegato (UE) {n} della Commissione",
-                             "Commission Delegated Regulation (EU) {n}"),
-    "directive": ("Direttiva (UE) {n}", "Directive (EU) {n}"),
-    "decision": ("Decisione (UE) {n}", "Decision (EU) {n}"),
-}
-
-
 def author_line(name: str, office: str) -> str:
     """'Regione Lombardia – Delegazione …', or the office alone when it already names the region."""
     return office if name in office else f"{name} – {office}"
 
 
-def act_name(f: EUFile, lang: str) -> str:
-    """The citable designation: 'Regulation (EU) 2023/956' or 'COM(2025) 125 final'."""
-    if f.number and f.kind in _ACT_NAMES:
-        it, en = _ACT_NAMES[f.kind]
-        return (it if lang == "it" else en).format(n=f.number)
+def act_name(f: EUFile, labels: dict[str, str]) -> str:
+    """The citable designation: 'Regulation (EU) 2023/956' (the label `act.regulation`
+    with the number for '{n}') or 'COM(2025) 125 final'."""
+    if f.number and f.kind in ADOPTED_ACTS:
+        return labels[f"act.{f.kind}"].replace("{n}", f.number)
     return f.com or f.celex or f.number or ""
 
 
@@ -137,7 +126,7 @@ def eurlex_url(f: EUFile, lang: str) -> str | None:
 
 def eu_file_line(f: EUFile, lang: str, labels: dict[str, str]) -> str:
     """One reference as Markdown: name, title, identifiers, EUR-Lex link."""
-    parts = [act_name(f, lang)]
+    parts = [act_name(f, labels)]
     if f.com and parts[0] != f.com:
         parts.append(f.com)
     if f.procedure:
@@ -228,7 +217,7 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
         agreed=position_agreed(pos), summary=link(pos.summary[lang]), asks=asks,
         sections=[(s.heading[lang], link(s.body[lang])) for s in pos.sections],
         amendments=[
-            RAmendment(i, act_name(files[a.eu_file], lang), a.provision[lang], a.commission[lang].strip(),
+            RAmendment(i, act_name(files[a.eu_file], labels), a.provision[lang], a.commission[lang].strip(),
                        a.amendment[lang].strip(), link(a.justification[lang]))
             for i, a in enumerate(pos.amendments, start=1)
         ],
