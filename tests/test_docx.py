@@ -1074,13 +1074,13 @@ def test_a_reference_document_without_a_needed_style_is_refused(mini_project: Pr
 def test_long_tables_parsed_in_slices_give_the_same_document(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Annex tables longer than a slice are parsed a slice at a time (memory);
     the Word file must not change by a byte."""
-    from voceunica.docx import writer
+    from voceunica.docx import tables
 
     project = load_project(mini)
     whole = render_dossier(project, "mini")["mini.it.docx"]
-    monkeypatch.setattr(writer, "STREAM_SLICE", 1)
+    monkeypatch.setattr(tables, "STREAM_SLICE", 1)
     body = split_front_matter(render_dossier(project, "mini")["mini.it.md"])[1]  # type: ignore[arg-type]
-    assert writer._set_aside_long_tables(body)[1], "the annex table should have been set aside"
+    assert tables.set_aside_long_tables(body)[1], "the annex table should have been set aside"
     assert render_dossier(project, "mini")["mini.it.docx"] == whole
 
 
@@ -1100,11 +1100,11 @@ TABLE = "| a | b |\n| --- | ---: |\n" + "".join(f"| r{i} | {i} |\n" for i in ran
     "# T\n\n" + TABLE + "\n[x]: https://example.eu\n",  # reference links need the whole text
 ])
 def test_long_table_slicing_never_changes_what_is_written(markdown: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from voceunica.docx import writer
+    from voceunica.docx import tables
 
     meta, reference = _sample_meta()
     whole = markdown_to_docx(markdown, meta, reference=reference)
-    monkeypatch.setattr(writer, "STREAM_SLICE", 2)
+    monkeypatch.setattr(tables, "STREAM_SLICE", 2)
     assert markdown_to_docx(markdown, meta, reference=reference) == whole
 
 

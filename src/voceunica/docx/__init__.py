@@ -33,17 +33,17 @@ def markdown_to_docx(markdown: str, meta: DocxMeta, *, reference: Path | bytes,
                      images: Mapping[str, bytes] | None = None) -> bytes:
     """One language: cover, contents, body, footnotes; returns the .docx bytes.
     `images`: the pictures the Markdown links (`![alt](name.png)`), by name."""
-    from voceunica.docx import writer
+    from voceunica.docx import document
 
-    return writer.single(markdown, meta, reference, images or {})
+    return document.single(markdown, meta, reference, images or {})
 
 
 def parallel_docx(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, *, reference: Path | bytes,
                   images: Mapping[str, bytes] | None = None) -> bytes:
     """Italian | English in two columns, aligned section by section."""
-    from voceunica.docx import writer
+    from voceunica.docx import document
 
-    return writer.parallel(md_it, meta_it, md_en, meta_en, reference, images or {})
+    return document.parallel(md_it, meta_it, md_en, meta_en, reference, images or {})
 
 
 def verified_redline(old_docx: bytes, new_docx: bytes, *, author: str, date: dt.datetime,

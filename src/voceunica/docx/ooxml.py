@@ -1,14 +1,14 @@
 """Raw WordprocessingML the DOCX writer needs and python-docx has no API for.
 
-Everything here builds XML *text* (fast, and byte-for-byte predictable), and
-every value put into it — text (`esc`) and identifiers in attributes (`attr`:
-style ids, bookmark names, relationship ids, language tags) — goes through the
-one escaper, which refuses what XML cannot hold:
+Everything here builds XML *text* (fast, and byte-for-byte predictable):
 runs tagged with their language, paragraphs with named styles only,
 bookmarks, complex fields (TOC, PAGEREF), footnote references and the
 footnotes part, inline pictures with alt text, tables with a repeated header
-row.  The writer (`writer.py`) decides what to build; this module knows how
-Word spells it.
+row.  Every value put into it — text (`esc`) and identifiers in attributes
+(`attr`: style ids, bookmark names, relationship ids, language tags) — goes
+through the one escaper, which refuses what XML cannot hold.  The namespace
+table of the whole Word layer is here too.  The writers (`blocks`, `inlines`,
+`tables`, `document`) decide what to build; this module knows how Word spells it.
 """
 
 from __future__ import annotations

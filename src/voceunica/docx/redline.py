@@ -22,7 +22,7 @@ from lxml import etree
 
 from voceunica.docx.model import DocxError
 from voceunica.docx.ooxml import A_NS, CT_NS, PIC_NS, PKG_R_NS, R_NS, RT_IMAGE, WP_NS, XML_NS
-from voceunica.docx.ooxml import W_NS as W
+from voceunica.docx.ooxml import W_NS as W  # noqa: F401  (rl.W, as the tests read it)
 from voceunica.docx.ooxml import qn as q
 from voceunica.docx.package import read_parts, stamp_of, write_parts
 
