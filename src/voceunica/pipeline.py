@@ -44,7 +44,7 @@ def check(root: Path, base: str | None = None) -> Project:
 
     with gc_paused():
         project = load_project(root)
-        found = signoff_problems(project) + translation_problems(project) + word_problems(project)
+        found = signoff_problems(project) + translation_problems(project) + output_problems(project)
         if project.templates:
             from voceunica.render import template_problems
 
@@ -57,17 +57,20 @@ def check(root: Path, base: str | None = None) -> Project:
     return project
 
 
-def word_problems(project: Project) -> list[Problem]:
-    """What the Word files need from the project: every style the writer uses in
-    templates/reference.docx, and every word it prints in labels.yaml.  Checked
-    here, where outputs are composed, so validation knows nothing of Word."""
-    from voceunica.docx.styles import LABELS, missing_styles
+def output_problems(project: Project) -> list[Problem]:
+    """What the outputs need from the project: every style the Word writer uses in
+    templates/reference.docx, and every word the Word files and the release notes
+    print in labels.yaml.  Checked here, where outputs are composed, so validation
+    knows nothing of Word or releases."""
+    from voceunica.diff.changelog import LABELS as NOTES_LABELS
+    from voceunica.docx.styles import LABELS as WORD_LABELS, missing_styles
     from voceunica.load import MAX_BINARY_BYTES, read_project_file
 
     out: list[Problem] = []
     if project.labels and "labels" in project.sources:
-        out += [project.sources["labels"].problem(("labels",), f"missing label '{k}' (the Word files print it)")
-                for k in LABELS if k not in project.labels]
+        for keys, who in ((WORD_LABELS, "the Word files print it"), (NOTES_LABELS, "release notes print it")):
+            out += [project.sources["labels"].problem(("labels",), f"missing label '{k}' ({who})")
+                    for k in keys if k not in project.labels]
     shown = "templates/reference.docx"
     if not os.path.lexists(project.reference_docx):
         return out + [problem(shown, 1, 1, "missing: the DOCX writer takes its Word styles from it "

@@ -28,8 +28,10 @@ from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.load import (
     MAX_BINARY_BYTES, Loaded, SourceMap, Table, folder_refusal, read_csv, read_project_file, read_yaml, refusal,
 )
+from voceunica.regions import REGIONS
 from voceunica.project import AnnexData, Cell, Project  # re-exported for callers not yet moved to project.py
 from voceunica.model import (
+    ADOPTED_ACTS,
     PATTERNS,
     iter_texts,
     ANNEX_FORMAT, DOSSIER_FORMAT, LABELS_FORMAT, LANG_NAMES, LANGS, POSITION_FORMAT,
@@ -41,14 +43,17 @@ M = TypeVar("M", bound=BaseModel)
 FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT}
 
 # Labels the Markdown template prints; labels.yaml must define each.  (Those the Word
-# writer prints are required where Word files are composed: pipeline.word_problems.)
+# writer prints are required where Word files are composed: pipeline.output_problems, with
+# the words of the release notes.)
 REQUIRED_LABELS = (
     "doctype.position-paper", "doctype.joint-agenda", "doctype.briefing",
     "status.draft", "status.agreed", "status.adopted", "status.withdrawn",
     "key_messages", "annexes", "amendments", "amendment", "commission_text",
     "justification", "table", "figure", "source", "illustrative", "licence",
     "audience", "position", "not_available", "chart.bar", "chart.line",
+    *(f"region.{r}" for r in REGIONS), *(f"act.{a}" for a in ADOPTED_ACTS),
 )
+
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
