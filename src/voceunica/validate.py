@@ -14,8 +14,6 @@ import difflib
 import gc
 import os
 import re
-import types
-import typing
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator, TypeVar
@@ -28,14 +26,15 @@ from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.load import (
     MAX_BINARY_BYTES, Loaded, SourceMap, Table, folder_refusal, read_csv, read_project_file, read_yaml, refusal,
 )
+from voceunica.messages import dotted as _dotted
+from voceunica.messages import problem_from as _problem_from
 from voceunica.regions import REGIONS
 from voceunica.project import AnnexData, Cell, Project  # re-exported for callers not yet moved to project.py
 from voceunica.model import (
     ADOPTED_ACTS,
-    PATTERNS,
     iter_texts,
-    ANNEX_FORMAT, DOSSIER_FORMAT, LABELS_FORMAT, LANG_NAMES, LANGS, POSITION_FORMAT,
-    Annex, Dossier, Labels, Position, Text,
+    ANNEX_FORMAT, DOSSIER_FORMAT, LABELS_FORMAT, POSITION_FORMAT,
+    Annex, Dossier, Labels, Position,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -260,157 +259,6 @@ def _format_message(fmt: Any, expected: str) -> str:
             return (f"this file is in format '{fmt}', newer than this voceunica reads ('{expected}'): "
                     "upgrade voceunica")
     return f"unknown format {fmt!r}: expected '{expected}'"
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "file"
-
-
-def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
-    """Drop pydantic's union-member tags, keeping the path into the data."""
-    clean: list[str | int] = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            clean.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            clean.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and part in _LEAF_NAMES:
-            continue  # a union tag such as 'Signoff'
-        else:
-            clean.append(part)
-            node = None
-    return tuple(clean)
-
-
-_LEAF_NAMES = {"str", "int", "float", "bool", "date", "list", "dict", "none", "function-after",
-               "lax-or-strict", "is-instance[date]"}
-
-
-def _model_at(model: Any, loc: tuple[str | int, ...]) -> Any:
-    """The model (or type) that the data at `loc` should match."""
-    tp = model
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            f = tp.model_fields.get(part) if isinstance(part, str) else None
-            if f is None:
-                return None
-            tp = f.annotation
-        else:
-            origin = typing.get_origin(tp)
-            args = typing.get_args(tp)
-            if origin is list and args:
-                tp = args[0]
-            elif origin is dict and len(args) == 2:
-                tp = args[1]
-            else:
-                return None
-    return _unwrap(tp)
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
-def _problem_from(err: Any, model: type[BaseModel], source: SourceMap, data: Any) -> Problem:
-    kind = err["type"]
-    raw_loc = tuple(err["loc"])
-    # A missing field's own name is the last part, even when it reads like a union tag ('date').
-    loc = _clean_loc(raw_loc[:-1], data) + raw_loc[-1:] if kind == "missing" and raw_loc else \
-        _clean_loc(raw_loc, data)
-    where = _dotted(loc)
-    inp = err.get("input")
-    raw = source.values.get(loc)
-    if kind == "missing":
-        parent, name = loc[:-1], loc[-1]
-        parent_model = _model_at(model, parent)
-        if parent_model is Text and name in LANGS:
-            msg = f"{_dotted(parent)}: missing {LANG_NAMES[str(name)]} text ('{name}:')"
-        else:
-            msg = f"{_dotted(parent)}: missing required field '{name}'" if parent else \
-                f"missing required field '{name}'"
-        return source.problem(parent, msg, key=bool(parent))
-    if kind == "extra_forbidden":
-        parent, name = loc[:-1], str(loc[-1])
-        parent_model = _model_at(model, parent)
-        hint = ""
-        if isinstance(parent_model, type) and issubclass(parent_model, BaseModel):
-            close = difflib.get_close_matches(name, list(parent_model.model_fields), n=1, cutoff=0.6)
-            if close:
-                hint = f" (did you mean '{close[0]}'?)"
-            elif parent_model is Text:
-                hint = " (texts have exactly 'it:' and 'en:')"
-        return source.problem(loc, f"unknown field '{name}'{hint}", key=True)
-    if kind in ("string_type", "str_type"):
-        hint = ""
-        if isinstance(inp, (int, float, bool)) or inp is None:
-            shown = raw.raw if raw and raw.raw is not None else str(inp)
-            hint = f"; quote it: '{shown}'" if inp is not None else ""
-            return source.problem(loc, f"{where}: expected text, got {_typename(inp)}{hint}")
-        return source.problem(loc, f"{where}: expected text, got {_typename(inp)}")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        target = _model_at(model, loc)
-        if target is Text:
-            return source.problem(loc, f"{where}: expected the text in both languages ('it:' and 'en:'), "
-                                       f"got {_typename(inp)}")
-        return source.problem(loc, f"{where}: expected a mapping of fields, got {_typename(inp)}")
-    if kind == "list_type":
-        return source.problem(loc, f"{where}: expected a list, got {_typename(inp)}")
-    if kind in ("date_type", "date_parsing", "date_from_datetime_inexact"):
-        return source.problem(loc, f"{where}: expected a date written as YYYY-MM-DD (unquoted), "
-                                   f"got {_typename(inp)}")
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return source.problem(loc, f"{where}: expected a whole number, got {_typename(inp)}")
-    if kind == "bool_type":
-        return source.problem(loc, f"{where}: expected true or false, got {_typename(inp)}")
-    if kind == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
-        return source.problem(loc, f"{where}: {inp!r} is not allowed; expected one of {expected}")
-    if kind == "string_pattern_mismatch":
-        what, example = PATTERNS.get(err.get("ctx", {}).get("pattern", ""), ("value", ""))
-        return source.problem(loc, f"{where}: malformed {what} {inp!r} (expected e.g. {example!r})")
-    if kind == "string_too_short":
-        return source.problem(loc, f"{where}: must not be empty")
-    if kind == "too_short":
-        n = err.get("ctx", {}).get("min_length")
-        return source.problem(loc, f"{where}: needs at least {n} item{'s' if n != 1 else ''}")
-    if kind == "too_long":
-        n = err.get("ctx", {}).get("max_length")
-        return source.problem(loc, f"{where}: has more than the {n} items allowed")
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    return source.problem(loc, f"{where}: {msg}")
-
-
-def _typename(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"true/false ({str(value).lower()})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"text ({value[:40]!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 # --- texts -------------------------------------------------------------------------
