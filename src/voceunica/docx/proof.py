@@ -17,6 +17,7 @@ side by side, and the same words in another order are not a loss.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
@@ -41,7 +42,10 @@ _SKIPPED = {name.lower() for name in NOT_FROM_MARKDOWN}
 # ASCII punctuation is where Markdown's syntax lives ('**', '[', '|', '#'); deleting it on
 # both sides lets 'CBAM[^n].' meet 'CBAM.' and '**Reg**ione' meet 'Regione'.  Other
 # characters ('«', '–', '€') read the same on both sides and may stay.
-_NOT_WORD = str.maketrans("", "", string.punctuation)
+# Done on UTF-8 bytes: an ASCII byte is never part of another character's encoding, and
+# bytes.translate deletes with a table lookup per byte (str.translate looks up a dict per
+# character).
+_PUNCTUATION = string.punctuation.encode("ascii")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BR_TAG = re.compile(r"<br\s*/?>", re.I)
 # A link's or image's target: ](url "title"), with one level of parentheses in the url.
@@ -54,20 +58,22 @@ _LIST_NUMBER = re.compile(r"^((?:[ \t]*>)*[ \t]*)(\d{1,9})[.)](?=[ \t]|$)", re.M
 
 @dataclass
 class Words:
-    required: Counter[str]
-    optional: Counter[str]  # list numbers: text or Word numbering
+    required: Counter[bytes]
+    optional: Counter[bytes]  # list numbers: text or Word numbering
     text: str  # the Markdown with its syntax blanked out, line for line
 
 
-def _norm(text: str) -> list[str]:
-    return text.translate(_NOT_WORD).split()
+def _norm(text: str | bytes) -> list[bytes]:
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    # A no-break space separates words too (the writer puts one after a note's mark).
+    return raw.translate(None, _PUNCTUATION).replace(b"\xc2\xa0", b" ").split()
 
 
 def markdown_words(markdown: str) -> Words:
-    optional: Counter[str] = Counter()
+    optional: Counter[bytes] = Counter()
 
     def number(m: re.Match[str]) -> str:
-        optional[m.group(2)] += 1
+        optional[m.group(2).encode("ascii")] += 1
         return m.group(1) + " "
 
     # Blank out what is syntax, keeping line breaks so every word keeps its line.
@@ -82,7 +88,7 @@ def markdown_words(markdown: str) -> Words:
     return Words(Counter(_norm(text)), optional, text)
 
 
-def line_of(words: Words, word: str) -> int | None:
+def line_of(words: Words, word: bytes) -> int | None:
     """The first Markdown line holding `word` (looked up only when a proof fails)."""
     for i, line in enumerate(words.text.split("\n"), start=1):
         if word in _norm(line):
@@ -90,27 +96,28 @@ def line_of(words: Words, word: str) -> int | None:
     return None
 
 
-def docx_words(docx: bytes) -> Counter[str]:
+def docx_words(docx: bytes) -> Counter[bytes]:
     """The words a reader of the Word file sees, as the file holds them."""
     found = read_parts(docx, ("word/styles.xml", "word/document.xml", "word/footnotes.xml"))
-    skip = _style_ids(found["word/styles.xml"]) if "word/styles.xml" in found else set()
+    skip = _style_ids(found["word/styles.xml"]) if "word/styles.xml" in found else frozenset()
     parts = [found["word/document.xml"]]
     if "word/footnotes.xml" in found:
         parts.append(found["word/footnotes.xml"])
-    words: Counter[str] = Counter()
+    words: Counter[bytes] = Counter()
     for xml in parts:
         words.update(_norm(_part_text(xml, skip)))
     return words
 
 
-def _style_ids(styles_xml: bytes) -> set[str]:
+@functools.lru_cache(maxsize=8)  # every document of a build shares one reference's styles
+def _style_ids(styles_xml: bytes) -> frozenset[str]:
     root = etree.fromstring(styles_xml)
     out = set()
     for st in root.iterchildren(f"{_W}style"):
         name = st.find(f"{_W}name")
         if name is not None and (name.get(f"{_W}val") or "").lower() in _SKIPPED:  # Word: "toc 1" is "TOC 1"
             out.add(st.get(f"{_W}styleId", ""))
-    return out
+    return frozenset(out)
 
 
 # The parts are read with regular expressions over their bytes, not a tree: a
@@ -124,21 +131,24 @@ _FIELD_RESULT = re.compile(rb'<w:fldChar w:fldCharType="separate"/>.*?<w:fldChar
 _TEXT = re.compile(rb'<(?:w:t(?:\s[^>]*)?>([^<]*)</w:t>|(/w:p>)|w:(?:br|tab|cr)\b|wp:docPr\b[^>]*?\bdescr="([^"]*)")')
 
 
-def _skipped_paragraphs(style_ids: set[str]) -> re.Pattern[bytes] | None:
+@functools.lru_cache(maxsize=8)
+def _skipped_paragraphs(style_ids: frozenset[str]) -> re.Pattern[bytes] | None:
     if not style_ids:
         return None
     names = b"|".join(re.escape(s.encode()) for s in sorted(style_ids))
     return re.compile(rb"<w:p\b[^>]*><w:pPr><w:pStyle w:val=\"(?:" + names + rb")\"/>.*?</w:p>", re.S)
 
 
-def _part_text(xml: bytes, skip_styles: set[str]) -> str:
+def _part_text(xml: bytes, skip_styles: frozenset[str]) -> bytes:
     xml = _INSTR.sub(b"", xml)
     xml = _FIELD_RESULT.sub(b"", xml)
     skipped = _skipped_paragraphs(skip_styles)
     if skipped is not None:
         xml = skipped.sub(b"", xml)
-    pieces = [t or (b"\n" if p else b" " + d + b" ") for t, p, d in _TEXT.findall(xml)]
-    return html.unescape(b"".join(pieces).decode("utf-8"))
+    text = b"".join([t or (b"\n" if p else b" " + d + b" ") for t, p, d in _TEXT.findall(xml)])
+    if b"&" in text:  # the escaper writes &amp; &lt; &gt; &quot;: read them as the characters they are
+        text = html.unescape(text.decode("utf-8")).encode("utf-8")
+    return text
 
 
 def prove(docx: bytes, markdowns: list[str]) -> None:
@@ -146,8 +156,8 @@ def prove(docx: bytes, markdowns: list[str]) -> None:
     The error's `places` are (Markdown index, line, word) of the lost text: the
     lines of words lost entirely (every occurrence gone), up to five lines."""
     sources = [markdown_words(md) for md in markdowns]
-    required: Counter[str] = Counter()
-    optional: Counter[str] = Counter()
+    required: Counter[bytes] = Counter()
+    optional: Counter[bytes] = Counter()
     for s in sources:
         required.update(s.required)
         optional.update(s.optional)
@@ -163,17 +173,17 @@ def prove(docx: bytes, markdowns: list[str]) -> None:
         places = sorted({(i, line_of(s, w) or 0, w) for i, s in enumerate(sources) for w in whole
                          if w in s.required}, key=lambda p: (p[1] or 1 << 30, p[0]))
         lines_seen: set[tuple[int, int]] = set()
-        kept = []
+        kept: list[tuple[int, int, str]] = []
         for index, line, w in places:
             if (index, line) not in lines_seen and len(kept) < 5:
                 lines_seen.add((index, line))
-                kept.append((index, line, w))
+                kept.append((index, line, w.decode("utf-8", "replace")))
         index, line, word = kept[0]
         err = DocxError(f"the Word file lost text: '{word}' is in the Markdown but not in the document "
                         f"({sum(missing.values())} word(s) missing); nothing was written", line or None,
                         index=index, word=word)
         err.places = kept
         raise err
-    word = sorted(extra)[0]
+    word = sorted(extra)[0].decode("utf-8", "replace")
     raise DocxError(f"the Word file has text the Markdown does not: '{word}' "
                     f"({sum(extra.values())} word(s) more); nothing was written", word=word)
