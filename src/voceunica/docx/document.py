@@ -62,8 +62,9 @@ def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", r
     head_it = w.blocks(seg_it[0][1], st_it)
     head_en = w.blocks(seg_en[0][1], st_en)
     toc_here = "\x00TOC\x00" in head_it
-    rows = [[ooxml.paragraph(w.sid("Parallel Language"), ooxml.run("Italiano", None, it.tag)),
-             ooxml.paragraph(w.sid("Parallel Language"), ooxml.run("English", None, en.tag))]]
+    # Each column is headed by the name of its language, in that language (the 'language' label).
+    rows = [[ooxml.paragraph(w.sid("Parallel Language"), ooxml.run(meta_it.labels["language"], None, it.tag)),
+             ooxml.paragraph(w.sid("Parallel Language"), ooxml.run(meta_en.labels["language"], None, en.tag))]]
     pre_it, pre_en = head_it.replace("\x00TOC\x00", ""), head_en.replace("\x00TOC\x00", "")
     if pre_it or pre_en:
         rows.append([_cell(pre_it), _cell(pre_en)])

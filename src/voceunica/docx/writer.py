@@ -29,13 +29,14 @@ from voceunica.docx.inlines import INLINE, Format
 from voceunica.docx.model import DocxError
 from voceunica.docx.styles import required_styles
 from voceunica.docx.syntax import line_of, parser, plain_text, split_notes
+from voceunica.locales import LOCALES
 from voceunica.docx.tables import STREAM_MARK, set_aside_long_tables
 from voceunica.docx.tree import Node as SyntaxTreeNode
 from voceunica.docx.tree import build as build_tree
 
 __all__ = ["BLOCKS", "INLINE", "Lang", "State", "Writer"]
 
-LANG_TAGS = {"it": "it-IT", "en": "en-GB"}
+LANG_TAGS = LOCALES  # one locale table (voceunica.locales)
 
 
 @dataclass
