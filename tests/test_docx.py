@@ -50,6 +50,9 @@ RT_FOOTNOTES = f"{R}/footnotes"
 CT_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 TAGS = {"it": "it-IT", "en": "en-GB"}
 SAMPLE_IDS = ("steel-2026", "microelectronics-2026", "joint-agenda-2026")
+# microelectronics-2026 is a position paper on one position: a brief by default (no cover, no contents)
+COVERED = ("steel-2026", "joint-agenda-2026")
+BRIEF = ("microelectronics-2026",)
 
 
 def w(name: str) -> str:
@@ -257,7 +260,8 @@ def test_every_style_used_is_defined_in_the_styles_part(sample_files: Any, layou
             assert used_t <= table, (d, part, used_t - table)
         # the writer really uses the styles, not just Normal
         used = {e.get(w("val")) for e in p.doc.iter(w("pStyle"))}
-        assert {"Title", "Heading1", "Heading2", "BodyText", "TOC1", "Caption", "Source"} <= used
+        assert {"Title", "Heading1", "Heading2", "BodyText", "Caption", "Source"} <= used
+        assert ("TOC1" in used) == (d in COVERED), d
 
 
 def test_no_direct_formatting_only_named_styles_and_language(sample_files: Any) -> None:
@@ -306,7 +310,10 @@ def test_cover_has_a_title_paragraph_with_the_dossier_title(sample_files: Any, s
         # the title is on the cover: before the contents and the first heading
         first = paragraphs(p.body)
         kinds = [pstyle(x) for x in first]
-        assert kinds.index("Title") < kinds.index("TOCHeading") < kinds.index("Heading1")
+        if d in COVERED:
+            assert kinds.index("Title") < kinds.index("TOCHeading") < kinds.index("Heading1")
+        else:
+            assert "TOCHeading" not in kinds and kinds.index("Title") < kinds.index("Heading1")
 
 
 # --- 2. document properties -------------------------------------------------------------------
@@ -456,7 +463,7 @@ def _toc_span(body: etree._Element) -> tuple[list[etree._Element], int, int]:
 
 @pytest.mark.parametrize("layout", ["it", "en", "it-en"])
 def test_toc_field_is_prefilled_with_linked_headings(sample_files: Any, layout: str) -> None:
-    for d in SAMPLE_IDS:
+    for d in COVERED:
         p = pkg(sample_files[d], f"{d}.{layout}.docx")
         order, begin, end = _toc_span(p.body)
         instr = next(el.text for el in order if el.tag == w("instrText") and "TOC" in el.text)
@@ -489,6 +496,8 @@ def test_toc_field_is_prefilled_with_linked_headings(sample_files: Any, layout: 
 
 def test_toc_matches_the_markdown_outline(sample_files: Any) -> None:
     for d, lang, p in all_single(sample_files):
+        if d in BRIEF:
+            continue  # a brief has no contents (test_a_brief_opens_with_the_key_messages_on_page_1)
         entries = [text(e) for e in paragraphs(p.body, "TOC1", "TOC2")]
         expected = [t for lvl, t in md_headings(md_body(sample_files[d], f"{d}.{lang}.md"), 2)]
         assert entries == expected
@@ -529,10 +538,10 @@ def test_running_header_and_page_footer(sample_files: Any, sample_project: Proje
         foot = _header_footer(p, "footer", "default")
         assert _fields(foot) == ["PAGE", "NUMPAGES"]
         assert text(foot).startswith(rd.labels["page"])
-        # the cover has its own, empty, header and footer
+        # the cover has its own, empty, header and footer; a brief's first page is numbered
         assert p.body.find("w:sectPr/w:titlePg", NS) is not None
         assert text(_header_footer(p, "header", "first")) == ""
-        assert _fields(_header_footer(p, "footer", "first")) == []
+        assert _fields(_header_footer(p, "footer", "first")) == ([] if d in COVERED else ["PAGE", "NUMPAGES"])
 
 
 def test_parallel_header_names_both_short_titles(sample_files: Any, sample_project: Project) -> None:
@@ -857,7 +866,7 @@ def test_parallel_table_aligns_sections_side_by_side(sample_files: Any) -> None:
 
 
 def test_parallel_english_headings_stay_out_of_the_outline(sample_files: Any) -> None:
-    for d in SAMPLE_IDS:
+    for d in COVERED:
         files = sample_files[d]
         p = pkg(files, f"{d}.it-en.docx")
         (grid,) = tables(p.body, "ParallelTable")
@@ -1138,3 +1147,26 @@ def test_no_number_or_word_in_an_annex_table_is_split_across_lines(sample_files:
                 for i, tc in enumerate(cells(tr)):
                     longest = max((len(word) for word in re.split(r"[ \t\n]+", text(tc))), default=0)
                     assert longest * 100 + 170 <= grid[i], (name, text(tc), grid)
+
+
+@pytest.mark.parametrize("layout", ["it", "en", "it-en"])
+def test_a_brief_opens_with_the_key_messages_on_page_1(sample_files: Any, sample_project: Project,
+                                                      layout: str) -> None:
+    """A position paper on one or two positions: the offices, the dateline, the title and
+    the key messages before any page break; no cover page, no contents field."""
+    for d in BRIEF:
+        p = pkg(sample_files[d], f"{d}.{layout}.docx")
+        body = list(p.body)
+        breaks = [i for i, el in enumerate(body) if el.find(".//w:br[@w:type='page']", NS) is not None]
+        heads = [i for i, el in enumerate(body) if pstyle(el) == "Heading1"]
+        first_heading = min(heads) if heads else body.index(tables(p.body, "ParallelTable")[0])
+        assert not breaks or min(breaks) > first_heading, (d, layout)
+        assert not any(el.iter(w("instrText")) and "TOC" in "".join(t.text or "" for t in el.iter(w("instrText")))
+                       for el in body), (d, layout)
+        langs = ["it", "en"] if layout == "it-en" else [layout]
+        head = " ".join(text(el) for el in body[:first_heading])
+        for lang in langs:
+            rd = resolve(sample_project, d, lang)
+            assert rd.layout == "brief"
+            assert rd.dateline in head, (rd.dateline, head)
+            assert rd.title in head and rd.audience in head

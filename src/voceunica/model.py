@@ -206,6 +206,9 @@ class Dossier(Model):
     annexes: list[Slug] = []
     template: str = "dossier.md.j2"
     layouts: Annotated[list[Layout], Field(min_length=1)] = ["single", "parallel"]
+    # brief: dateline and key messages on page 1, no cover, no contents (a position paper);
+    # dossier: cover, contents, sections, annexes.  Unset: chosen by resolve.page_layout.
+    layout: Literal["brief", "dossier"] | None = None
 
 
 ColumnType = Literal["text", "category", "integer", "decimal", "percent", "year"]

@@ -242,6 +242,7 @@ def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -
         labels={k: rd.labels[k] for k in writer.LABELS},
         created=timestamp(rd.date, epoch),
         keywords=tuple(p.sector_text for p in rd.positions),
+        layout=rd.layout, dateline=rd.dateline, audience=rd.audience,
     )
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from voceunica import fmt, locales
 from voceunica.fingerprint import agreed as position_agreed
-from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, EUFile, Position, Text
+from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, Dossier, EUFile, Position, Text
 from voceunica.project import AnnexData, Cell, Project
 from voceunica.textrules import FOOTNOTE_REF
 
@@ -103,6 +103,8 @@ class ResolvedDossier:
     annexes: list[RAnnex]
     footnotes: list[Footnote]
     labels: dict[str, str] = field(repr=False)
+    layout: str = "dossier"  # brief | dossier (page_layout)
+    dateline: str = ""  # 'Bruxelles, 20 novembre 2026'
 
 
 def author_line(name: str, office: str) -> str:
@@ -172,7 +174,19 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         contact=[x for x in (d.contact.name, d.contact.email, d.contact.phone) if x],
         addresses=addresses, introduction=_opt(d.introduction, lang),
         positions=rpositions, annexes=annexes, footnotes=footnotes, labels=labels,
+        layout=page_layout(d), dateline=f"{labels['dateline_place']}, {fmt.date(d.date, lang)}",
     )
+
+
+BRIEF_MAX_POSITIONS = 2
+
+
+def page_layout(d: Dossier) -> str:
+    """The dossier's own choice, else: a position paper on one or two positions is a
+    brief (the asks on page 1, as associations' papers open), anything larger a dossier."""
+    if d.layout is not None:
+        return d.layout
+    return "brief" if d.doctype == "position-paper" and len(d.positions) <= BRIEF_MAX_POSITIONS else "dossier"
 
 
 def _opt(text: Text | None, lang: str) -> str:

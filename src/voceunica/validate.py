@@ -49,7 +49,7 @@ REQUIRED_LABELS = (
     "status.draft", "status.agreed", "status.adopted", "status.withdrawn",
     "key_messages", "annexes", "amendments", "amendment", "commission_text",
     "justification", "table", "figure", "source", "illustrative", "licence",
-    "audience", "position", "not_available", "chart.bar", "chart.line",
+    "audience", "position", "not_available", "chart.bar", "chart.line", "dateline_place",
     *(f"region.{r}" for r in REGIONS), *(f"act.{a}" for a in ADOPTED_ACTS),
 )
 

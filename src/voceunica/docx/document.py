@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from docx.oxml import parse_xml
 
@@ -36,7 +36,7 @@ def single(markdown: str, meta: "DocxMeta", reference: Path, images: Mapping[str
     blocks, notes = w.parse(markdown)
     w.headings(blocks, lang)
     st = State(lang, notes)
-    cover = _cover(w, [meta], lang)
+    cover = _brief_head(w, [meta], lang) if meta.layout == "brief" else _cover(w, [meta], lang)
     body = w.blocks(blocks, st)
     body = body.replace("\x00TOC\x00", _toc(w, lang, ooxml.run(meta.labels["contents"], None, lang.tag)))
     return _finish(w, cover + body, meta, [meta])
@@ -75,7 +75,7 @@ def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", r
         for ua, ub in zip(units_a, units_b):
             rows.append([_cell(w.blocks(ua, st_it)), _cell(w.blocks(ub, st_en))])
     grid = ooxml.table(w.sid("Parallel Table"), [col, TEXT_WIDTH_TWIPS - col], rows, header_rows=1)
-    cover = _cover(w, [meta_it, meta_en], it)
+    cover = (_brief_head(w, [meta_it, meta_en], it) if meta_it.layout == "brief" else _cover(w, [meta_it, meta_en], it))
     contents = _joined([(meta_it.labels["contents"], it.tag), (meta_en.labels["contents"], en.tag)])
     toc = _toc(w, it, contents) if toc_here else ""
     return _finish(w, cover + toc + grid + ooxml.paragraph(w.sid("Body Text"), ""), meta_it, [meta_it, meta_en])
@@ -129,22 +129,7 @@ def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
     """Authors, title, the EU files addressed, date, version, status, contact."""
     m = metas[0]
     tags = [LANG_TAGS[x.lang] for x in metas]
-    out = []
-    logos = [a.logo for a in m.authors if a.logo is not None]
-    logo_data = [a.logo_data for a in m.authors if a.logo is not None]
-    if logos:
-        runs = []
-        for i, logo in enumerate(logos):
-            rid, img = w.part.get_or_add_image(io.BytesIO(logo_data[i]) if logo_data[i] is not None else str(logo))
-            cy = 1000 * ooxml.EMU_PER_TWIP  # 1.76 cm high
-            cx = int(cy * img.px_width / img.px_height)
-            w.shapes += 1
-            name = m.authors[i].name if i < len(m.authors) else "logo"
-            if i:
-                runs.append(ooxml.run("\u2003\u2003", None, lang.tag))
-            runs.append(ooxml.run_xml(ooxml.picture(rid, w.shapes, logo.name, f"Logo: {name}", cx, cy), None,
-                                      lang.tag))
-        out.append(ooxml.paragraph(w.sid("Cover Logos"), "".join(runs)))
+    out = [_logos(w, m, lang)] if any(a.logo is not None for a in m.authors) else []
     out.append(ooxml.paragraph(w.sid("Cover Doctype"), _joined([(x.doctype, t) for x, t in zip(metas, tags)])))
     for x, t in zip(metas, tags):
         out.append(ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)))
@@ -185,6 +170,64 @@ def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
     return "".join(out)
 
 
+def _logos(w: Writer, m: "DocxMeta", lang: Lang) -> str:
+    """The regions' logos side by side, 1.76 cm high."""
+    logos = [a.logo for a in m.authors if a.logo is not None]
+    logo_data = [a.logo_data for a in m.authors if a.logo is not None]
+    runs = []
+    for i, logo in enumerate(logos):
+        rid, img = w.part.get_or_add_image(io.BytesIO(logo_data[i]) if logo_data[i] is not None else str(logo))
+        cy = 1000 * ooxml.EMU_PER_TWIP
+        cx = int(cy * img.px_width / img.px_height)
+        w.shapes += 1
+        name = m.authors[i].name if i < len(m.authors) else "logo"
+        if i:
+            runs.append(ooxml.run("\u2003\u2003", None, lang.tag))
+        runs.append(ooxml.run_xml(ooxml.picture(rid, w.shapes, logo.name, f"Logo: {name}", cx, cy), None, lang.tag))
+    return ooxml.paragraph(w.sid("Cover Logos"), "".join(runs))
+
+
+def _brief_head(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
+    """A position paper's first lines, as Brussels reads them: the logos and the
+    authoring offices, the dateline, the document type and title, then whom it
+    addresses and on what file, version and status, contact.  No cover page and no
+    contents: the key messages follow on page 1."""
+    m = metas[0]
+    tags = [LANG_TAGS[x.lang] for x in metas]
+    out = [_logos(w, m, lang)] if any(a.logo is not None for a in m.authors) else []
+
+    def joined(pick: Callable[["DocxMeta"], str]) -> str:
+        return _joined([(pick(x), t) for x, t in zip(metas, tags)])
+
+    offices = ooxml.run(" \u00b7 ", None, lang.tag).join(
+        _joined([(x.authors[i].line, t) for x, t in zip(metas, tags)]) for i in range(len(m.authors)))
+    out.append(ooxml.paragraph(w.sid("Cover Text"), offices))
+    out.append(ooxml.paragraph(w.sid("Cover Text"), joined(lambda x: x.dateline)))
+    out.append(ooxml.paragraph(w.sid("Cover Doctype"), joined(lambda x: x.doctype)))
+    for x, t in zip(metas, tags):
+        out.append(ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)))
+    for x, t in zip(metas, tags):
+        if x.subtitle:
+            out.append(ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)))
+
+    def label(key: str) -> str:
+        return joined(lambda x: x.labels[key])
+
+    rows: list[tuple[str, list[str]]] = [
+        (label("audience"), [joined(lambda x: x.audience)]),
+        (label("eu_files"), [ooxml.run(line, None, t) for x, t in zip(metas, tags) for line in x.eu_files]),
+        (label("version") + ooxml.run(" \u00b7 ", None, lang.tag) + label("status"),
+         [ooxml.run(m.version, None, lang.tag) + ooxml.run(" \u00b7 ", None, lang.tag)
+          + joined(lambda x: x.status_text)]),
+        (label("contact"), [ooxml.run(", ".join(m.contact_lines), None, lang.tag)]),
+    ]
+    label_w = 2000
+    cells = [[ooxml.paragraph(w.sid("Cover Label"), name),
+              "".join(ooxml.paragraph(w.sid("Cover Text"), v) for v in values)] for name, values in rows if values]
+    out.append(ooxml.table(w.sid("Cover Table"), [label_w, TEXT_WIDTH_TWIPS - label_w], cells, header_rows=0))
+    return "".join(out)
+
+
 def _joined(items: list[tuple[str, str]]) -> str:
     seen: list[tuple[str, str]] = []
     for text, tag in items:
@@ -210,7 +253,8 @@ def _header_footer(w: Writer, metas: list["DocxMeta"]) -> None:
     _fill(section.header, draft + head)
     _fill(section.footer, foot)
     _fill(section.first_page_header, draft or ooxml.paragraph(w.sid("Header"), ""))
-    _fill(section.first_page_footer, ooxml.paragraph(w.sid("Footer"), ""))
+    # A cover has no page number; a brief's first page is a page of the text and has one.
+    _fill(section.first_page_footer, foot if m.layout == "brief" else ooxml.paragraph(w.sid("Footer"), ""))
 
 
 def _fill(story: object, xml: str) -> None:

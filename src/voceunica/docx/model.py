@@ -50,3 +50,6 @@ class DocxMeta:
     created: dt.datetime  # document properties; never the wall clock
     keywords: tuple[str, ...] = ()
     identifier: str = ""
+    layout: str = "dossier"  # brief: a head block and the text on page 1; dossier: cover and contents
+    dateline: str = ""  # 'Bruxelles, 20 novembre 2026' (brief)
+    audience: str = ""  # whom the paper addresses (brief)

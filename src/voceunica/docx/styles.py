@@ -31,7 +31,8 @@ TABLE = ["Annex Table", "Amendment Table", "Parallel Table", "Cover Table"]
 
 # The labels (templates/labels.yaml) the writer prints itself: cover, contents, header, footer.
 LABELS = ("contents", "page", "of", "version", "date", "status", "contact", "eu_files", "authors",
-          "transparency_register", "draft_marking", "language")
+          "transparency_register", "draft_marking", "language",
+          "audience")
 
 
 def style_id(name: str) -> str:
