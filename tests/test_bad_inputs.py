@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -233,7 +233,8 @@ _tag_case("yaml-tag-python-name", '!!python/name:os.system ""', "!!python/name:o
 @bad("yaml-tag-python-object-apply")
 def _(root: Path, tmp: Path) -> Expect:
     edit(root, POS, "  it: Acciaio e CBAM", '  it: !!python/object/apply:os.system ["touch PWNED"]')
-    return Expect(POS, line_of(root, POS, "os.system"), 7, "YAML tag '!!python/object/apply:os.system' is not supported")
+    return Expect(POS, line_of(root, POS, "os.system"), 7,
+                  "YAML tag '!!python/object/apply:os.system' is not supported")
 
 
 @bad("yaml-alias-bomb-nine-levels")
@@ -448,7 +449,8 @@ def _(root: Path, tmp: Path) -> Expect:
 
 
 def _text_column(root: Path, value_2024: str) -> None:
-    edit(root, ANNEX, "  - {name: veneto,", "  - {name: note, type: text, label: {it: Nota, en: Note}}\n  - {name: veneto,")
+    edit(root, ANNEX, "  - {name: veneto,",
+         "  - {name: note, type: text, label: {it: Nota, en: Note}}\n  - {name: veneto,")
     edit(root, CSV, "year,lombardia,veneto", "year,lombardia,note,veneto")
     edit(root, CSV, "2023,163.1,", "2023,163.1,ok,")
     edit(root, CSV, "2024,163.9,", f"2024,163.9,{value_2024},")
@@ -667,7 +669,8 @@ for _id, _md, _needle, _message in [
     ("inline-image", "![alt](https://example.eu/a.png)", "![alt]", "images are not supported in position texts"),
     ("link-reference-definition", "[foo][bar]\n\n[bar]: https://example.eu", "[bar]: https",
      "link reference definitions ('[name]: target') are not allowed"),
-    ("link-ms-msdt", "[x](ms-msdt:/id%20PCWDiagnostic)", "ms-msdt", f"link target 'ms-msdt:/id%20PCWDiagnostic' {_LINK}"),
+    ("link-ms-msdt", "[x](ms-msdt:/id%20PCWDiagnostic)", "ms-msdt",
+     f"link target 'ms-msdt:/id%20PCWDiagnostic' {_LINK}"),
     ("link-search-ms", "[x](search-ms:query=a)", "search-ms", f"link target 'search-ms:query=a' {_LINK}"),
     ("link-javascript", "[x](javascript:alert(1))", "javascript", "link target 'javascript:"),
     ("link-data", "[x](data:text/html,hi)", "data:text", f"link target 'data:text/html,hi' {_LINK}"),
@@ -880,7 +883,7 @@ def _(root: Path, tmp: Path) -> Expect:
 @bad("xliff-entity-expansion", *IMPORT)
 def _(root: Path, tmp: Path) -> Expect:
     entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
-        f'<!ENTITY {n} "{("&" + p + ";") * 10}">' for p, n in zip("abcdefgh", "bcdefghi"))
+        f'<!ENTITY {n} "{("&" + p + ";") * 10}">' for p, n in zip("abcdefgh", "bcdefghi", strict=True))
     data = (f'<?xml version="1.0"?>\n<!DOCTYPE x [{entities}]>\n'
             '<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">&i;</xliff>\n')
     return Expect("t.xlf", 1, None, ("XLIFF files with a DTD (<!DOCTYPE ...>) are not accepted",
@@ -1253,7 +1256,7 @@ def test_fuzz_check_in_process(fuzz_root: Path, text: str) -> None:
     else:
         problems = project.problems
         if project.errors:
-            assert any(p.path == POS or p.path == DOS for p in project.errors), project.errors
+            assert any(p.path in (POS, DOS) for p in project.errors), project.errors
     for p in problems:
         shown = str(p)
         assert "\n" not in shown and p.line >= 1 and p.col >= 1, shown

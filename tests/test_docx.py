@@ -568,7 +568,7 @@ def test_every_run_is_tagged_with_the_document_language(sample_files: Any, lang:
 
 def test_runs_without_a_language_hold_only_a_page_break(sample_files: Any) -> None:
     """What `runs_with_content` leaves out really is empty of text."""
-    for d, lang, p in all_single(sample_files):
+    for _d, _lang, p in all_single(sample_files):
         for r in p.doc.iter(w("r")):
             if lang_of(r) is None:
                 assert [c.tag for c in r if c.tag != w("rPr")] == [w("br")]

@@ -13,7 +13,6 @@ issue were measured with.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import re
@@ -23,7 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 

@@ -125,8 +125,8 @@ def test_verify_is_no_oracle_for_files_outside_the_release(tmp_path: Path, monke
         for fn in ("open", "lstat", "stat"):
             real = getattr(os, fn)
 
-            def spy(path, *a, _real=real, **k):  # type: ignore[no-untyped-def]
-                touched.append(os.fspath(path))
+            def spy(path, *a, _real=real, _touched=touched, **k):  # type: ignore[no-untyped-def]
+                _touched.append(os.fspath(path))
                 return _real(path, *a, **k)
             monkeypatch.setattr(os, fn, spy)
         found = verify(folder)

@@ -69,8 +69,8 @@ def test_signoff_edits_only_the_approval_lines(mini: Path) -> None:
     project = load_project(mini)
     _, fp = record_signoff(project, "steel-mini", "veneto", "Marco Bianchi", dt.date(2026, 4, 1))
     after = (mini / POS).read_text(encoding="utf-8").splitlines()
-    changed = [(a, b) for a, b in zip(before, after) if a != b]
     assert len(before) == len(after)
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
     assert changed == [
         ("    by: Paolo Test", "    by: Marco Bianchi"),
         ("    date: 2026-03-09", "    date: 2026-04-01"),

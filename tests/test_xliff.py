@@ -74,7 +74,7 @@ def test_import_writes_the_translation_and_marks_it_current(mini: Path) -> None:
     done = import_xliff(load_project(mini), data, "t.xlf")
     assert [(d.position, d.fields) for d in done] == [("steel-mini", ["sections[0].body"])]
     after = (mini / POS).read_text(encoding="utf-8")
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
     assert changed == [("        The definitive period started on 1 January 2026[^note].",
                         "        The definitive period began on 1 January 2026[^note].")]
     assert {s.state for s in translation_status(load_project(mini).positions["steel-mini"])} == {"translated"}

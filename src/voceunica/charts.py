@@ -36,7 +36,7 @@ def render_png(chart: RChart, lang: str) -> bytes:
                 ax.bar_label(bars, labels=[_num(v, lang, chart.decimals) for v in values], fontsize=7, padding=2)
         else:
             for i, (label, values) in enumerate(chart.series):
-                pts = [(p, v) for p, v in zip(x, values) if v is not None]
+                pts = [(p, v) for p, v in zip(x, values, strict=True) if v is not None]
                 ax.plot([p for p, _ in pts], [v for _, v in pts], marker="o", label=label,
                         color=PALETTE[i % len(PALETTE)])
         ax.set_xticks(x, chart.categories)

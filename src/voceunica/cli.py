@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from enum import Enum
-from typing import Annotated, Optional
+from enum import StrEnum
+from typing import Annotated
 
 import typer
 
@@ -40,7 +40,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    directory: Annotated[Optional[Path], typer.Option(
+    directory: Annotated[Path | None, typer.Option(
         "-C", "--directory", help="Run as if started in DIR (like git -C).", metavar="DIR")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
@@ -77,7 +77,7 @@ def report(problems: list[Problem]) -> None:
 
 @app.command()
 def check(
-    base: Annotated[Optional[str], typer.Option(
+    base: Annotated[str | None, typer.Option(
         "--base", help="Also compare with this git revision: versions must increase when content changes.",
         metavar="REV")] = None,
 ) -> None:
@@ -94,11 +94,11 @@ def check(
 
 @app.command()
 def build(
-    dossiers: Annotated[Optional[list[str]], typer.Argument(help="Dossier ids (default: all).",
+    dossiers: Annotated[list[str] | None, typer.Argument(help="Dossier ids (default: all).",
                                                             show_default=False)] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: build/).",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: build/).",
                                                  metavar="DIR")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Parallel workers (default: all cores).",
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel workers (default: all cores).",
                                                 min=1)] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even dossiers whose inputs did not change.")] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also make a PDF of every DOCX (needs LibreOffice).")] = False,
@@ -140,7 +140,7 @@ def signoff(
     position: Annotated[str, typer.Argument(help="Position id.")],
     region: Annotated[str, typer.Option("--region", help="lombardia or veneto.")],
     by: Annotated[str, typer.Option("--by", help="Name of the person approving.")],
-    date: Annotated[Optional[str], typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
 ) -> None:
     """Record a region's approval of a position's current content (edits the YAML in place)."""
     import datetime as dt
@@ -174,11 +174,11 @@ def schema(
 @app.command()
 def release(
     version: Annotated[str, typer.Argument(help="Release version, e.g. 1.0.0.")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Releases folder (default: dist/).",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Releases folder (default: dist/).",
                                                  metavar="DIR")] = None,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Release uncommitted changes too.")] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also make a PDF of every DOCX (needs LibreOffice).")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel workers.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel workers.")] = None,
 ) -> None:
     """Build every dossier in final mode into DIR/VERSION/, with manifest, changelogs and a zip bundle."""
     from voceunica.release import release as run_release
@@ -205,7 +205,7 @@ def verify(
     typer.echo(f"ok: {folder} matches its manifest", err=True)
 
 
-class DiffFormat(str, Enum):
+class DiffFormat(StrEnum):
     text = "text"
     md = "md"
     json = "json"
@@ -233,11 +233,11 @@ def _project_at(rev: str | None, *, strict: bool):  # type: ignore[no-untyped-de
 @app.command()
 def diff(
     base: Annotated[str, typer.Argument(help="Git revision to compare from.")],
-    head: Annotated[Optional[str], typer.Argument(help="Git revision to compare to (default: working tree).",
+    head: Annotated[str | None, typer.Argument(help="Git revision to compare to (default: working tree).",
                                                   show_default=False)] = None,
     format: Annotated[DiffFormat, typer.Option("--format", "-f", help="text (terminal), md (pull request), "
                                                "json (machines).")] = DiffFormat.text,
-    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Colour (default: on a terminal).",
+    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour (default: on a terminal).",
                                                   show_default=False)] = None,
 ) -> None:
     """Semantic diff of positions, dossiers and annexes between two revisions."""
@@ -257,7 +257,7 @@ def diff(
 def redline(
     dossier: Annotated[str, typer.Argument(help="Dossier id.")],
     base: Annotated[str, typer.Argument(help="Git revision of the old text.")],
-    head: Annotated[Optional[str], typer.Argument(help="Git revision of the new text (default: working tree).",
+    head: Annotated[str | None, typer.Argument(help="Git revision of the new text (default: working tree).",
                                                   show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The .docx file to write.", metavar="FILE")] = Path(
         "redline.docx"),
@@ -271,8 +271,8 @@ def redline(
         typer.echo(f"voceunica: --lang {lang!r}: expected it or en", err=True)
         raise typer.Exit(2)
     target = out if out.is_absolute() else Path.cwd() / out
-    changes = run_redline(_project_at(base, strict=True), _project_at(head, strict=True), dossier, lang, target, author=author,
-                          label=f"{base} → {head or 'working tree'}")
+    changes = run_redline(_project_at(base, strict=True), _project_at(head, strict=True), dossier, lang, target,
+                          author=author, label=f"{base} → {head or 'working tree'}")
     typer.echo(f"{os.path.relpath(target)}: {changes} tracked change(s) from {base} to {head or 'working tree'}",
                err=True)
 
@@ -283,7 +283,7 @@ app.add_typer(i18n, name="i18n")
 
 @i18n.command("status")
 def i18n_status(
-    position: Annotated[Optional[list[str]], typer.Argument(help="Position ids (default: all).")] = None,
+    position: Annotated[list[str] | None, typer.Argument(help="Position ids (default: all).")] = None,
 ) -> None:
     """Per position and field: translated, missing or outdated, with totals."""
     from voceunica.fingerprint import target_language, translation_status
@@ -313,7 +313,7 @@ def i18n_status(
 @i18n.command("mark")
 def i18n_mark(
     position: Annotated[str, typer.Argument(help="Position id.")],
-    field: Annotated[Optional[list[str]], typer.Option("--field", help="Only this field (repeatable).")] = None,
+    field: Annotated[list[str] | None, typer.Option("--field", help="Only this field (repeatable).")] = None,
 ) -> None:
     """Declare a position's translation current (after updating it)."""
     from voceunica.validate import load_project
@@ -326,7 +326,7 @@ def i18n_mark(
 
 @i18n.command("export")
 def i18n_export(
-    position: Annotated[Optional[list[str]], typer.Argument(help="Position ids (default: all).")] = None,
+    position: Annotated[list[str] | None, typer.Argument(help="Position ids (default: all).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The XLIFF file to write.", metavar="FILE")] = Path(
         "voceunica.xlf"),
 ) -> None:

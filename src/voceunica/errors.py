@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -80,7 +80,7 @@ class VoceunicaError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def at(cls, path: str | Path, message: str, line: int = 1, col: int = 1) -> "VoceunicaError":
+    def at(cls, path: str | Path, message: str, line: int = 1, col: int = 1) -> VoceunicaError:
         return cls(problem(path, line, col, message))
 
 

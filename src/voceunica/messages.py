@@ -17,7 +17,8 @@ import difflib
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel
 
@@ -208,10 +209,8 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Loc:
     clean: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            clean.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node
+                or isinstance(node, list) and isinstance(part, int) and part < len(node)):
             clean.append(part)
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and part in _UNION_TAGS:

@@ -9,7 +9,8 @@ errors into `Problem`s at the right file:line.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Iterator, Literal
+from typing import Annotated, Any, Literal
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -90,7 +91,7 @@ class EUFile(Model):
     date: dt.date | None = None
 
     @model_validator(mode="after")
-    def _identified(self) -> "EUFile":
+    def _identified(self) -> EUFile:
         if not (self.number or self.com or self.celex):
             raise ValueError("an EU file needs at least one of 'number', 'com' or 'celex'")
         if self.kind in ADOPTED_ACTS and not self.number:
@@ -223,7 +224,7 @@ class Column(Model):
     categories: dict[str, Text] | None = None  # for type 'category': code -> label
 
     @model_validator(mode="after")
-    def _categories(self) -> "Column":
+    def _categories(self) -> Column:
         if self.type == "category" and not self.categories:
             raise ValueError("a 'category' column needs 'categories' (code -> it/en label)")
         if self.type != "category" and self.categories:

@@ -15,7 +15,8 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
 
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.model import LANGS
@@ -107,7 +108,7 @@ def timestamp(dossier_date: dt.date, epoch: int | None = None) -> dt.datetime:
     the wall clock, so the same sources always give the same bytes."""
     epoch = epoch if epoch is not None else source_date_epoch()
     if epoch is not None:
-        return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).replace(tzinfo=None)
+        return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).replace(tzinfo=None)
     return dt.datetime(dossier_date.year, dossier_date.month, dossier_date.day)
 
 
@@ -232,7 +233,7 @@ def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -
     authors = tuple(
         writer.Author(name=name, line=author_line(name, office), transparency_register=tr,
                       logo=logos[a.region] if a.region in data else None, logo_data=data.get(a.region))
-        for (name, office, tr), a in zip(rd.authors, dossier.authors)
+        for (name, office, tr), a in zip(rd.authors, dossier.authors, strict=True)
     )
     return writer.DocxMeta(
         lang=rd.lang, title=rd.title, subtitle=rd.subtitle, short_title=rd.short_title, doctype=rd.doctype,
@@ -323,7 +324,7 @@ _WORKER_PROJECT: Project | None = None
 
 
 def _worker_init(root: Path) -> None:
-    global _WORKER_PROJECT
+    global _WORKER_PROJECT  # noqa: PLW0603 - a pool initializer's only way to give the worker its state
     if _WORKER_PROJECT is None:
         _WORKER_PROJECT = load_project(root)
 
@@ -348,7 +349,7 @@ def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int |
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    global _WORKER_PROJECT
+    global _WORKER_PROJECT  # noqa: PLW0603 - set before forking, so workers inherit it (see above)
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     _WORKER_PROJECT = project
     # Forked workers share the parent's pages until they write to them; the

@@ -183,9 +183,9 @@ def clean_stale_releases(dist: Path) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if STAGING_NAME.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
-            if remove_stale(Path(entry.path)):
-                removed.append(Path(entry.path))
+        if (STAGING_NAME.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)
+                and remove_stale(Path(entry.path))):
+            removed.append(Path(entry.path))
     return removed
 
 
@@ -211,10 +211,7 @@ def changelogs(root: Path, project: object, version: str) -> dict[str, bytes]:
 
     assert isinstance(project, Project)
     previous = previous_tag(root, version)
-    if previous is not None:
-        base = gitrev.project_at(root, previous)
-    else:
-        base = Project(project.root)
+    base = gitrev.project_at(root, previous) if previous is not None else Project(project.root)
     d = diff_projects(base, project)
     out = {}
     for lang in ("it", "en"):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 import jinja2
 import jinja2.sandbox
@@ -53,7 +54,7 @@ class ProjectLoader(jinja2.BaseLoader):
             self.shown[str(path)] = shown
             # Compiling costs five times the rendering: a template is compiled again only
             # when its bytes change, and the check reads it the same safe way.
-            return source, str(path), lambda: read_project_file(folder, path, shown) == raw
+            return source, str(path), lambda: read_project_file(folder, path, shown) == raw  # noqa: B023 - returned at once, the loop goes no further
         raise jinja2.TemplateNotFound(template)
 
 
@@ -122,7 +123,8 @@ def render_markdown(d: ResolvedDossier, template_dirs: list[Path], template: str
         raise VoceunicaError(problem(shown, line, 1, f"template uses an undefined value: {exc.message}")) from None
     except jinja2.sandbox.SecurityError as exc:
         shown, line = _where(exc, env.loader, template)
-        raise VoceunicaError(problem(shown, line, 1, f"template error: {str(exc).rstrip('.')} (templates run in a sandbox)")) from None
+        message = f"template error: {str(exc).rstrip('.')} (templates run in a sandbox)"
+        raise VoceunicaError(problem(shown, line, 1, message)) from None
     except Exception as exc:  # noqa: BLE001 - whatever a template does wrong is the template's line, not a crash
         shown, line = _where(exc, env.loader, template)
         message = exc.message if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"

@@ -208,7 +208,7 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
     cited: set[str] = set()
 
     def link(text: str) -> str:
-        def sub(m: "re.Match[str]") -> str:
+        def sub(m: re.Match[str]) -> str:
             key = m.group(1)
             label = f"{pos.id}-{key}"
             if key not in cited:
@@ -243,7 +243,7 @@ def _cell_text(column: Column, value: Cell, lang: str, labels: dict[str, str]) -
         return labels["not_available"]
     if column.type == "category":
         return (column.categories or {})[str(value)][lang]
-    if column.type == "year" or column.type == "text":
+    if column.type in {"year", "text"}:
         return str(value)
     assert isinstance(value, (int, Decimal))
     if column.type == "percent":
@@ -258,7 +258,7 @@ def _header(column: Column, lang: str) -> str:
 def _annex(data: AnnexData, number: int, figure: int | None, dossier_id: str, lang: str,
            labels: dict[str, str]) -> RAnnex:
     meta: Annex = data.meta
-    rows = [[_cell_text(c, v, lang, labels) for c, v in zip(meta.columns, row)] for row in data.rows]
+    rows = [[_cell_text(c, v, lang, labels) for c, v in zip(meta.columns, row, strict=True)] for row in data.rows]
     align = ["left" if c.type in ("text", "category") else "right" for c in meta.columns]
     source = meta.source[lang]
     if meta.source_url:
@@ -290,7 +290,7 @@ def _chart(data: AnnexData, figure: int, dossier_id: str, lang: str, labels: dic
     described = "; ".join(
         f"{label}: " + ", ".join(
             f"{cat} {fmt.number(Decimal(str(v)), lang, first.decimals) if v is not None else labels['not_available']}"
-            for cat, v in zip(categories, values))
+            for cat, v in zip(categories, values, strict=True))
         for label, values in series)
     kind = labels[f"chart.{chart.type}"]
     alt = f"{kind}: {title}" + (f" ({unit})" if unit else "") + f". {described}."

@@ -20,8 +20,14 @@ file:line:col through their source map.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 Finding = tuple[int, str, bool]  # offset in the text, message, warning?
 
@@ -87,7 +93,7 @@ _REFERENCE_DEF = re.compile(r"^ {0,3}(?:>[ \t]?)*\[(?!\^)[^\]]+\]:", re.M)
 _FOOTNOTE_DEF = re.compile(r"^[ \t]*(?:>[ \t]?)*\[\^[^\]\s]+\]:", re.M)
 
 
-def parser(max_nesting: int = _PARSE_NESTING):  # type: ignore[no-untyped-def]
+def parser(max_nesting: int = _PARSE_NESTING) -> MarkdownIt:
     """The one Markdown dialect: CommonMark with GitHub's tables, strikethrough and
     footnotes, as reviewers see it on GitHub.  The DOCX writer reads with it too
     (with markdown-it's usual nesting limit; `check` looks deeper)."""
@@ -98,15 +104,15 @@ def parser(max_nesting: int = _PARSE_NESTING):  # type: ignore[no-untyped-def]
     return md.enable(["table", "strikethrough"]).use(footnote_plugin)
 
 
-_PARSER = None
+@functools.cache
+def _check_parser() -> MarkdownIt:
+    """Made once per process: building a parser costs more than parsing a short text."""
+    return parser()
 
 
 def markdown_findings(text: str) -> Iterator[Finding]:
     if _NEEDS_PARSE.search(text) is None:
         return
-    global _PARSER
-    if _PARSER is None:
-        _PARSER = parser()
     lines = text.split("\n")
     starts = [0]
     for line in lines:
@@ -116,7 +122,7 @@ def markdown_findings(text: str) -> Iterator[Finding]:
         return starts[min(max(line, 0), len(lines) - 1)]
 
     env: dict[str, object] = {}
-    tokens = _PARSER.parse(text, env)
+    tokens = _check_parser().parse(text, env)
     depth = 0
     deepest_reported = False
     for tok in _flatten(tokens):
@@ -176,7 +182,7 @@ def _offset_in(text: str, start: int, content: str) -> int:
     return found - start if found != -1 else 0
 
 
-def _flatten(tokens):  # type: ignore[no-untyped-def]
+def _flatten(tokens: Iterable[Token]) -> Iterator[Token]:
     for tok in tokens:
         if tok.type == "inline" and tok.children:
             for child in tok.children:

@@ -16,7 +16,8 @@ import os
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ValidationError
 
@@ -109,7 +110,7 @@ def _load_project(root: Path) -> Project:
             obj = validate_model(model, loaded, out)
             if obj is None:
                 continue
-            ident = getattr(obj, "id")
+            ident = obj.id
             if ident != path.stem:
                 out.append(loaded.source.problem(("id",), f"id '{ident}' does not match the file name "
                                                  f"'{path.name}' (expected '{path.stem}')"))
@@ -297,7 +298,7 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
                 out.append(source.problem((group, i, "key"), f"footnote key '{item.key}' is defined twice"))
             keys[item.key] = (group, i, "key")
     used: set[str] = set()
-    for loc, lang, text in iter_texts(pos):
+    for loc, _lang, text in iter_texts(pos):
         check_markdown_text(source, loc, text, out)
         # Each pattern runs only on texts holding its telltale character: a large
         # project has tens of thousands of texts and `check` must stay fast.
@@ -447,7 +448,7 @@ def _typed_rows(meta: Annex, table: Table, out: list[Problem]) -> list[list[Cell
             col = 1 + sum(len(v) + 1 for v in raw[:i])  # where the field starts as written
             cells.append(_cell(column, stripped[i], table.path, line, col, out))
         columns.append(cells)
-    return [list(row) for row in zip(*columns)] if columns else []
+    return [list(row) for row in zip(*columns, strict=True)] if columns else []
 
 
 # ASCII digits only (\d would take any script's digits), and a bounded length:

@@ -18,6 +18,7 @@ that a kill interrupted, so the files are never half old, half new.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -129,7 +130,7 @@ class Staging:
         self.staged: list[tuple[Path, str, int]] = []  # target, temporary file, its open (locked) fd
         self._stale: dict[Path, dict[str, list[Path]]] = {}  # by folder: read once, not once per file
 
-    def __enter__(self) -> "Staging":
+    def __enter__(self) -> Staging:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -192,10 +193,8 @@ class Staging:
     def abort(self) -> None:
         while self.staged:
             _, tmp, fd = self.staged.pop()
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             os.close(fd)
 
 
@@ -272,10 +271,8 @@ def replace_together(root: Path, files: dict[Path, bytes | str]) -> None:
             # a rename refused: put back the files already swapped, so still none changed
             for path, old in before.items():
                 if old is not None and _file_sha(path) != _sha(old):
-                    try:
+                    with contextlib.suppress(VoceunicaError):
                         atomic_write(path, old)
-                    except VoceunicaError:
-                        pass
             os.unlink(journal)
             raise
         except BaseException:
@@ -337,22 +334,16 @@ def _finish_journal(root: Path) -> list[Path]:
                 continue  # renamed into place before the kill
             current = _file_sha(target)
             if current in (old, new) and _file_sha(temp) == new:
-                try:
+                with contextlib.suppress(OSError):
                     os.replace(temp, target)
                     finished.append(target)
-                except OSError:
-                    pass
             else:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(temp)
-                except OSError:
-                    pass
         for folder in sorted({p.parent for p in finished}):
             fsync_dir(folder)
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(journal)
-        except OSError:
-            pass
     finally:
         os.close(fd)
     return finished

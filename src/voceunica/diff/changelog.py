@@ -8,7 +8,7 @@ in the release's language): `changelog.*`, the kinds (`position`, `dossier`,
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from voceunica.diff.compare import CellChange, ProjectDiff
 

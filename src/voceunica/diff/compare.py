@@ -30,7 +30,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Any, Iterator, Literal, Mapping
+from typing import Any, Literal
+from collections.abc import Iterator, Mapping
 
 from pydantic import BaseModel
 
@@ -222,8 +223,8 @@ def compare_rows(old: AnnexData, new: AnnexData) -> list[CellChange]:
     out: list[CellChange] = []
     for key, row in b_rows.items():
         if key in a_rows:
-            a_cells = dict(zip(a_cols, a_rows[key]))
-            b_cells = dict(zip(b_cols, row))
+            a_cells = dict(zip(a_cols, a_rows[key], strict=True))
+            b_cells = dict(zip(b_cols, row, strict=True))
             for col in [*b_cols, *(c for c in a_cols if c not in b_cells)]:
                 before, after = a_cells.get(col), b_cells.get(col)
                 if before != after:  # typed values: 80.10 is 80.1
@@ -237,7 +238,7 @@ def _keyed(rows: list[list[Cell]]) -> dict[str, list[Cell]]:
     keys = [_cell_text(r[0]) if r else None for r in rows]
     if None in keys or len(set(keys)) != len(keys):
         return {f"row {n}": r for n, r in enumerate(rows, start=1)}
-    return {str(k): r for k, r in zip(keys, rows)}
+    return {str(k): r for k, r in zip(keys, rows, strict=True)}
 
 
 def _cell_text(cell: Cell) -> str | None:

@@ -90,8 +90,8 @@ def _md_quote(words: list[tuple[Op, str]]) -> str:
     while len(lines) > 1 and not lines[-1].strip():
         lines.pop()
     quoted = []
-    for n, line in enumerate(lines):
-        line = escape_list_marker(line)
+    for n, raw in enumerate(lines):
+        line = escape_list_marker(raw)
         hard_break = n + 1 < len(lines) and line.strip() and lines[n + 1].strip()
         quoted.append(("> " + line).rstrip() + ("\\" if hard_break else ""))
     return "\n".join(quoted)

@@ -17,7 +17,7 @@ document (assembly) · proof (read-back) · redline · pdf · styles, reference.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 import datetime as dt
 

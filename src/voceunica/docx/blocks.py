@@ -8,7 +8,8 @@ is refused with its line: nothing is ever silently dropped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from voceunica.docx import ooxml
 from voceunica.docx.model import DocxError

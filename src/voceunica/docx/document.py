@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
 
 from docx.oxml import parse_xml
 
@@ -30,7 +31,7 @@ def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True) -> Lan
     return Lang(code, LANG_TAGS[code], {n: w.sid(f"{prefix} {n}") for n in (1, 2, 3)}, width, in_outline=outline)
 
 
-def single(markdown: str, meta: "DocxMeta", reference: Path, images: Mapping[str, bytes]) -> bytes:
+def single(markdown: str, meta: DocxMeta, reference: Path, images: Mapping[str, bytes]) -> bytes:
     w = Writer(reference, images)
     lang = _make_lang(w, meta.lang, TEXT_WIDTH_TWIPS)
     blocks, notes = w.parse(markdown)
@@ -42,7 +43,7 @@ def single(markdown: str, meta: "DocxMeta", reference: Path, images: Mapping[str
     return _finish(w, cover + body, meta, [meta])
 
 
-def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", reference: Path,
+def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, reference: Path,
              images: Mapping[str, bytes]) -> bytes:
     """Italian and English side by side, section by section, as EU parallel texts are."""
     w = Writer(reference, images)
@@ -53,7 +54,7 @@ def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", r
     blocks_it, notes_it = w.parse(md_it)
     blocks_en, notes_en = w.parse(md_en)
     seg_it, seg_en = _segments(blocks_it), _segments(blocks_en)
-    if len(seg_it) != len(seg_en) or any(a[0] != b[0] for a, b in zip(seg_it, seg_en)):
+    if len(seg_it) != len(seg_en) or any(a[0] != b[0] for a, b in zip(seg_it, seg_en, strict=True)):
         raise DocxError(f"the Italian and English texts are not built alike ({len(seg_it)} and {len(seg_en)} "
                         "sections): they cannot be set side by side")
     w.headings(blocks_it, it)
@@ -68,11 +69,11 @@ def parallel(md_it: str, meta_it: "DocxMeta", md_en: str, meta_en: "DocxMeta", r
     pre_it, pre_en = head_it.replace("\x00TOC\x00", ""), head_en.replace("\x00TOC\x00", "")
     if pre_it or pre_en:
         rows.append([_cell(pre_it), _cell(pre_en)])
-    for (_, a), (_, b) in zip(seg_it[1:], seg_en[1:]):
+    for (_, a), (_, b) in zip(seg_it[1:], seg_en[1:], strict=True):
         units_a, units_b = _units(a), _units(b)
         if [_shape(u) for u in units_a] != [_shape(u) for u in units_b]:
             units_a, units_b = [a], [b]  # built differently: align the section as a whole
-        for ua, ub in zip(units_a, units_b):
+        for ua, ub in zip(units_a, units_b, strict=True):
             rows.append([_cell(w.blocks(ua, st_it)), _cell(w.blocks(ub, st_en))])
     grid = ooxml.table(w.sid("Parallel Table"), [col, TEXT_WIDTH_TWIPS - col], rows, header_rows=1)
     cover = (_brief_head(w, [meta_it, meta_en], it) if meta_it.layout == "brief" else _cover(w, [meta_it, meta_en], it))
@@ -125,33 +126,33 @@ def _toc(w: Writer, lang: Lang, heading: str) -> str:
             + ooxml.toc(w.toc, levels, lang.tag, levels=w.toc_levels) + ooxml.page_break())
 
 
-def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
+def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
     """Authors, title, the EU files addressed, date, version, status, contact."""
     m = metas[0]
-    tags = [LANG_TAGS[x.lang] for x in metas]
+    tagged = [(x, LANG_TAGS[x.lang]) for x in metas]  # each meta with its language tag
     out = [_logos(w, m, lang)] if any(a.logo is not None for a in m.authors) else []
-    out.append(ooxml.paragraph(w.sid("Cover Doctype"), _joined([(x.doctype, t) for x, t in zip(metas, tags)])))
-    for x, t in zip(metas, tags):
+    out.append(ooxml.paragraph(w.sid("Cover Doctype"), _joined([(x.doctype, t) for x, t in tagged])))
+    for x, t in tagged:
         out.append(ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)))
-    for x, t in zip(metas, tags):
+    for x, t in tagged:
         if x.subtitle:
             out.append(ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)))
 
     def label(key: str) -> str:
-        return _joined([(x.labels[key], t) for x, t in zip(metas, tags)])
+        return _joined([(x.labels[key], t) for x, t in tagged])
 
     def plain(text: str, tag: str = lang.tag) -> str:
         return ooxml.run(text, None, tag)
 
     # (label runs, [value runs, one paragraph each]); every text tagged with its own language
     rows: list[tuple[str, list[str]]] = []
-    rows.append((label("eu_files"), [plain(line, t) for x, t in zip(metas, tags) for line in x.eu_files]))
-    rows.append((label("date"), [_joined([(x.date_text, t) for x, t in zip(metas, tags)])]))
+    rows.append((label("eu_files"), [plain(line, t) for x, t in tagged for line in x.eu_files]))
+    rows.append((label("date"), [_joined([(x.date_text, t) for x, t in tagged])]))
     rows.append((label("version"), [plain(m.version)]))
-    rows.append((label("status"), [_joined([(x.status_text, t) for x, t in zip(metas, tags)])]))
+    rows.append((label("status"), [_joined([(x.status_text, t) for x, t in tagged])]))
     authors = []
     for i, a in enumerate(m.authors):
-        for x, t in zip(metas, tags):
+        for x, t in tagged:
             au = x.authors[i]
             authors.append(plain(au.line, t))
         if a.transparency_register:
@@ -170,7 +171,7 @@ def _cover(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
     return "".join(out)
 
 
-def _logos(w: Writer, m: "DocxMeta", lang: Lang) -> str:
+def _logos(w: Writer, m: DocxMeta, lang: Lang) -> str:
     """The regions' logos side by side, 1.76 cm high."""
     logos = [a.logo for a in m.authors if a.logo is not None]
     logo_data = [a.logo_data for a in m.authors if a.logo is not None]
@@ -187,26 +188,26 @@ def _logos(w: Writer, m: "DocxMeta", lang: Lang) -> str:
     return ooxml.paragraph(w.sid("Cover Logos"), "".join(runs))
 
 
-def _brief_head(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
+def _brief_head(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
     """A position paper's first lines, as Brussels reads them: the logos and the
     authoring offices, the dateline, the document type and title, then whom it
     addresses and on what file, version and status, contact.  No cover page and no
     contents: the key messages follow on page 1."""
     m = metas[0]
-    tags = [LANG_TAGS[x.lang] for x in metas]
+    tagged = [(x, LANG_TAGS[x.lang]) for x in metas]  # each meta with its language tag
     out = [_logos(w, m, lang)] if any(a.logo is not None for a in m.authors) else []
 
-    def joined(pick: Callable[["DocxMeta"], str]) -> str:
-        return _joined([(pick(x), t) for x, t in zip(metas, tags)])
+    def joined(pick: Callable[[DocxMeta], str]) -> str:
+        return _joined([(pick(x), t) for x, t in tagged])
 
     offices = ooxml.run(" \u00b7 ", None, lang.tag).join(
-        _joined([(x.authors[i].line, t) for x, t in zip(metas, tags)]) for i in range(len(m.authors)))
+        _joined([(x.authors[i].line, t) for x, t in tagged]) for i in range(len(m.authors)))
     out.append(ooxml.paragraph(w.sid("Cover Text"), offices))
     out.append(ooxml.paragraph(w.sid("Cover Text"), joined(lambda x: x.dateline)))
     out.append(ooxml.paragraph(w.sid("Cover Doctype"), joined(lambda x: x.doctype)))
-    for x, t in zip(metas, tags):
+    for x, t in tagged:
         out.append(ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)))
-    for x, t in zip(metas, tags):
+    for x, t in tagged:
         if x.subtitle:
             out.append(ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)))
 
@@ -215,7 +216,7 @@ def _brief_head(w: Writer, metas: list["DocxMeta"], lang: Lang) -> str:
 
     rows: list[tuple[str, list[str]]] = [
         (label("audience"), [joined(lambda x: x.audience)]),
-        (label("eu_files"), [ooxml.run(line, None, t) for x, t in zip(metas, tags) for line in x.eu_files]),
+        (label("eu_files"), [ooxml.run(line, None, t) for x, t in tagged for line in x.eu_files]),
         (label("version") + ooxml.run(" \u00b7 ", None, lang.tag) + label("status"),
          [ooxml.run(m.version, None, lang.tag) + ooxml.run(" \u00b7 ", None, lang.tag)
           + joined(lambda x: x.status_text)]),
@@ -236,16 +237,16 @@ def _joined(items: list[tuple[str, str]]) -> str:
     return ooxml.run(" / ", None, seen[0][1]).join(ooxml.run(t, None, tag) for t, tag in seen)
 
 
-def _header_footer(w: Writer, metas: list["DocxMeta"]) -> None:
+def _header_footer(w: Writer, metas: list[DocxMeta]) -> None:
     m = metas[0]
     tag = LANG_TAGS[m.lang]
     section = w.doc.sections[0]
     section.different_first_page_header_footer = True
     draft = ooxml.paragraph(w.sid("Draft Marking"), ooxml.run(m.labels["draft_marking"], None, tag)) if m.draft \
         else ""
-    tags = [LANG_TAGS[x.lang] for x in metas]
-    short = _joined([(x.short_title, t) for x, t in zip(metas, tags)])
-    version = _joined([(x.labels["version"], t) for x, t in zip(metas, tags)]) + ooxml.run(f" {m.version}", None, tag)
+    tagged = [(x, LANG_TAGS[x.lang]) for x in metas]  # each meta with its language tag
+    short = _joined([(x.short_title, t) for x, t in tagged])
+    version = _joined([(x.labels["version"], t) for x, t in tagged]) + ooxml.run(f" {m.version}", None, tag)
     head = ooxml.paragraph(w.sid("Header"), short + ooxml.run_xml("<w:tab/>", None, tag) + version)
     page = (ooxml.run(f"{m.labels['page']} ", None, tag) + ooxml.field("PAGE", "1", tag)
             + ooxml.run(f" {m.labels['of']} ", None, tag) + ooxml.field("NUMPAGES", "1", tag))
@@ -269,7 +270,7 @@ def _fill(story: object, xml: str) -> None:
 _BODY_MARK = "@@voceunica-body@@"
 
 
-def _finish(w: Writer, body_xml: str, meta: "DocxMeta", metas: list["DocxMeta"]) -> bytes:
+def _finish(w: Writer, body_xml: str, meta: DocxMeta, metas: list[DocxMeta]) -> bytes:
     # The body is written as text and never parsed into python-docx: a marker
     # paragraph stands in for it and is replaced in the saved document.xml.  An
     # annex of 10 000 rows is some 300 000 elements; parsing and re-serialising
@@ -311,7 +312,7 @@ def _language(w: Writer, tag: str) -> None:
         tfl.set(f"{ns}val", tag)
 
 
-def _properties(w: Writer, meta: "DocxMeta", metas: list["DocxMeta"]) -> None:
+def _properties(w: Writer, meta: DocxMeta, metas: list[DocxMeta]) -> None:
     from voceunica import __version__
 
     cp = w.doc.core_properties

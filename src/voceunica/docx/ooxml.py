@@ -161,7 +161,7 @@ def footnotes_part(notes: list[str]) -> bytes:
                   '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" '
                   'w:line="240" w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>')
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<w:footnotes {NSDECLS}>{separators}{"".join(notes)}</w:footnotes>').encode("utf-8")
+            f'<w:footnotes {NSDECLS}>{separators}{"".join(notes)}</w:footnotes>').encode()
 
 
 # --- pictures ---------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def table(style_id: str, widths: list[int], rows: list[list[str]], *, header_row
     for i, cells in enumerate(rows):
         trpr = "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if i < header_rows else ""
         tcs = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr>{c}</w:tc>'
-                      for w, c in zip(widths, cells))
+                      for w, c in zip(widths, cells, strict=True))
         out.append(f"<w:tr>{trpr}{tcs}</w:tr>")
     out.append("</w:tbl>")
     return "".join(out)

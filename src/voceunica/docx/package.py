@@ -14,7 +14,7 @@ import calendar
 import datetime as dt
 import io
 import zipfile
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from voceunica.docx.model import DocxError
 
@@ -24,13 +24,13 @@ BadPackage = zipfile.BadZipFile  # what reading a file that is no zip raises
 
 
 def _stamp(epoch: int) -> tuple[int, int, int, int, int, int]:
-    when = dt.datetime.fromtimestamp(max(epoch, ZIP_EPOCH_MIN), tz=dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(max(epoch, ZIP_EPOCH_MIN), tz=dt.UTC)
     return (when.year, when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
 
 
 def epoch_of(when: dt.datetime) -> int:
     """Seconds since 1970 of a document date (naive dates are UTC, as `pipeline.timestamp` makes them)."""
-    return int(when.replace(tzinfo=dt.timezone.utc).timestamp())
+    return int(when.replace(tzinfo=dt.UTC).timestamp())
 
 
 def deterministic_zip(entries: Iterable[tuple[str, bytes]], epoch: int, level: int = 6) -> bytes:

@@ -16,7 +16,7 @@ import copy
 import datetime as dt
 import re
 from difflib import SequenceMatcher
-from typing import Iterator
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -334,8 +334,8 @@ class Merger:
 
     def merge_table(self, old: etree._Element, new: etree._Element) -> etree._Element:
         out = copy.deepcopy(new)
-        for otr, ntr in zip(old.findall(q("tr")), out.findall(q("tr"))):
-            for otc, ntc in zip(otr.findall(q("tc")), ntr.findall(q("tc"))):
+        for otr, ntr in zip(old.findall(q("tr")), out.findall(q("tr")), strict=True):
+            for otc, ntc in zip(otr.findall(q("tc")), ntr.findall(q("tc")), strict=True):
                 ops = [c for c in otc if c.tag != q("tcPr")]
                 nps = [c for c in ntc if c.tag != q("tcPr")]
                 if [_block_key(b, self.old_notes) for b in ops] == [_block_key(b, self.new_notes) for b in nps]:
@@ -381,7 +381,8 @@ def _block_key(b: etree._Element, notes: Footnotes | None = None) -> str:
 
 def _same_shape(a: etree._Element, b: etree._Element) -> bool:
     ra, rb = a.findall(q("tr")), b.findall(q("tr"))
-    return len(ra) == len(rb) and all(len(x.findall(q("tc"))) == len(y.findall(q("tc"))) for x, y in zip(ra, rb))
+    return len(ra) == len(rb) and all(len(x.findall(q("tc"))) == len(y.findall(q("tc")))
+                                      for x, y in zip(ra, rb, strict=True))
 
 
 def _body_blocks(doc: etree._Element) -> tuple[etree._Element, list[etree._Element], etree._Element | None]:

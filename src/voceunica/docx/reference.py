@@ -67,8 +67,9 @@ def reference_parts() -> dict[str, bytes]:
     settings = (_DECL + f'<w:settings xmlns:w="{_W}"><w:zoom w:percent="100"/><w:defaultTabStop w:val="709"/>'
                 '<w:characterSpacingControl w:val="doNotCompress"/>'
                 '<w:footnotePr><w:footnote w:id="-1"/><w:footnote w:id="0"/></w:footnotePr>'
-                '<w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" '
-                'w:val="15"/></w:compat><w:themeFontLang w:val="it-IT"/></w:settings>')
+                '<w:compat><w:compatSetting w:name="compatibilityMode" '
+                'w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat>'
+                '<w:themeFontLang w:val="it-IT"/></w:settings>')
     core = (_DECL + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
             'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>voceunica reference document</dc:title>'

@@ -118,7 +118,7 @@ def table_stream(w: Writer, node: SyntaxTreeNode, st: State) -> str:
             columns = [[] for _ in range(max(len(c) for _, c in parsed))]
         else:
             parsed = [(h, c) for h, c in parsed if not h]
-        for column, texts in zip(columns, _column_texts(parsed, len(columns))):
+        for column, texts in zip(columns, _column_texts(parsed, len(columns)), strict=True):
             column.extend(texts)
         xml_rows.extend(row_xml(w, parsed, _right(table), st))
     return ooxml.table(w.sid("Annex Table"), _widths_of(columns, st.lang.width), xml_rows, header_rows=headers)
@@ -151,6 +151,6 @@ def _widths_of(columns: list[list[str]], total: int) -> list[int]:
         floors, spare = [int(f * total / sum(floors)) for f in floors], 0
     else:
         spare = total - sum(floors)
-    widths = [f + int(spare * wt / sum(weights)) for f, wt in zip(floors, weights)]
+    widths = [f + int(spare * wt / sum(weights)) for f, wt in zip(floors, weights, strict=True)]
     widths[-1] += total - sum(widths)
     return widths

@@ -10,7 +10,8 @@ and children — in one pass with a stack.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from markdown_it.token import Token
 
@@ -18,7 +19,7 @@ from markdown_it.token import Token
 class Node:
     __slots__ = ("type", "tag", "content", "attrs", "meta", "map", "parent", "children")
 
-    def __init__(self, token: Token | None, parent: "Node | None") -> None:
+    def __init__(self, token: Token | None, parent: Node | None) -> None:
         if token is None:
             self.type, self.tag, self.content = "root", "", ""
             self.attrs: dict[str, Any] = {}
@@ -36,7 +37,7 @@ class Node:
         self.parent = parent
         self.children: list[Node] = []
 
-    def walk(self) -> Iterator["Node"]:
+    def walk(self) -> Iterator[Node]:
         yield self
         for child in self.children:
             yield from child.walk()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
