@@ -28,7 +28,7 @@ def test_check_prints_every_problem_as_path_line_col_and_exits_1(mini: Path) -> 
     done = run("check", cwd=mini)
     assert done.returncode == 1
     lines = done.stderr.splitlines()
-    assert "dossiers/mini.yaml:16:11: annexes[0]: no annex 'exprots' (did you mean 'exports'?)" in lines
+    assert "dossiers/mini.yaml:17:11: annexes[0]: no annex 'exprots' (did you mean 'exports'?)" in lines
     assert "positions/steel-mini.yaml:5:1: unknown field 'sectr' (did you mean 'sector'?)" in lines
     assert lines[-1] == "3 errors in 2 files"
     assert "Traceback" not in done.stderr
