@@ -14,7 +14,8 @@ from voceunica.diff import (
     word_diff,
 )
 from voceunica.gitrev import project_at
-from voceunica.validate import Project, load_project
+from voceunica.project import Project
+from voceunica.validate import load_project
 
 POS = "positions/steel-mini.yaml"
 CSV = "dossiers/annexes/exports.csv"

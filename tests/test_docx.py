@@ -25,7 +25,8 @@ from voceunica.docx import DocxError, markdown_to_docx, parallel_docx
 from voceunica.pipeline import docx_meta, render_dossier
 from voceunica.render import split_front_matter
 from voceunica.resolve import resolve
-from voceunica.validate import Project, load_project
+from voceunica.project import Project
+from voceunica.validate import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol, TypeGuard
 
 import typer
 
 from voceunica import __version__
 from voceunica.errors import Problem, VoceunicaError, summary
+
+if TYPE_CHECKING:  # the project type pulls in pydantic and YAML; --help and --version stay fast
+    from voceunica.project import Project
 
 app = typer.Typer(
     add_completion=False,
@@ -117,7 +121,7 @@ def build(
                + (f"; {len(result.skipped)} up to date" if result.skipped else ""), err=True)
 
 
-def progress_printer(what: str):  # type: ignore[no-untyped-def]
+def progress_printer(what: str) -> Callable[[int, int, str], None]:
     """A progress bar on a terminal, plain log lines otherwise (CI logs)."""
     tty = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
@@ -211,7 +215,7 @@ class DiffFormat(StrEnum):
     json = "json"
 
 
-def _project_at(rev: str | None, *, strict: bool):  # type: ignore[no-untyped-def]
+def _project_at(rev: str | None, *, strict: bool) -> Project:
     """The project at a git revision, or the working tree when `rev` is None.
 
     strict: its errors stop the command; otherwise they are shown as warnings
@@ -384,10 +388,10 @@ def main() -> None:
             # One line, like every other diagnostic: the message and where help is.
             ctx = getattr(exc, "ctx", None)
             where = ctx.command_path if ctx is not None else "voceunica"
-            message = exc.format_message()  # type: ignore[attr-defined]
+            message = exc.format_message()
             if message:  # (no command at all: typer has shown the help, which is the answer)
                 typer.echo(f"{where}: {message} (try '{where} --help')", err=True)
-            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)
         if os.environ.get("VOCEUNICA_DEBUG"):
             raise
         typer.echo(f"voceunica: internal error: {type(exc).__name__}: {exc}\n"
@@ -395,7 +399,15 @@ def main() -> None:
         sys.exit(2)
 
 
-def _is_click_exception(exc: BaseException) -> bool:
+class _ClickException(Protocol):
+    """What we use of click's ClickException (see below why it is not imported)."""
+
+    exit_code: int
+
+    def format_message(self) -> str: ...
+
+
+def _is_click_exception(exc: BaseException) -> TypeGuard[_ClickException]:
     """Usage errors come from click's ClickException, which typer >= 0.16 vendors
     as typer._click and older typer imports from click: recognise it by name
     rather than import either (a missing click once turned every usage error

@@ -33,7 +33,7 @@ def number(value: int | float | Decimal, lang: str, decimals: int = 0, *, group_
     text = f"{abs(q):f}"
     whole, _, frac = text.partition(".")
     if len(whole) > 4 or (group_four and len(whole) == 4):
-        groups = []
+        groups: list[str] = []
         while len(whole) > 3:
             groups.insert(0, whole[-3:])
             whole = whole[:-3]

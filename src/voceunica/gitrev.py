@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal, overload
 from pathlib import Path, PurePosixPath
 
 from voceunica.errors import Problem, VoceunicaError, general, problem
@@ -99,6 +100,10 @@ def _git_program() -> str | None:
     return None
 
 
+@overload
+def git(root: Path, *args: str, binary: Literal[False] = False, input: bytes | None = None) -> str: ...
+@overload
+def git(root: Path, *args: str, binary: Literal[True], input: bytes | None = None) -> bytes: ...
 def git(root: Path, *args: str, binary: bool = False, input: bytes | None = None) -> str | bytes:
     """Run a plumbing command in the repository holding `root`; stdout, decoded unless `binary`."""
     if not args or args[0] not in _PLUMBING:
@@ -121,7 +126,7 @@ def git(root: Path, *args: str, binary: bool = False, input: bytes | None = None
 
 
 def _text(root: Path, *args: str) -> str:
-    return str(git(root, *args)).strip()
+    return git(root, *args).strip()
 
 
 def toplevel(root: Path) -> Path:
@@ -130,7 +135,7 @@ def toplevel(root: Path) -> Path:
 
 def _project_prefix(root: Path) -> str:
     """Where the project sits in the repository's tree ('' at the top, else 'sub/dir/')."""
-    out = str(git(root, "rev-parse", "--show-toplevel", "--show-prefix", "--absolute-git-dir")).split("\n")
+    out = git(root, "rev-parse", "--show-toplevel", "--show-prefix", "--absolute-git-dir").split("\n")
     top, prefix, gitdir = Path(out[0]), out[1], Path(out[2])
     # The work tree is where the repository's .git is, unless `core.worktree` (which command-line
     # config cannot override) moves it: then the prefix is taken from the wrong folder and the
@@ -180,7 +185,7 @@ class _Entry:
 def _tree(root: Path, commit: str, prefix: str) -> list[_Entry]:
     """Every entry under the project's content folders (or the whole project) at `commit`."""
     paths = [f"{prefix}{c}" for c in CONTENT]
-    out = bytes(git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths, binary=True))
+    out = git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths, binary=True)
     return [_parse_tree_line(raw) for raw in out.split(b"\0") if raw]
 
 
@@ -211,8 +216,8 @@ def _blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
     if not oids:
         return {}
     unique = sorted(set(oids))
-    out = bytes(git(root, "cat-file", "--batch", input="".join(f"{o}\n" for o in unique).encode("ascii"),
-                    binary=True))
+    out = git(root, "cat-file", "--batch", input="".join(f"{o}\n" for o in unique).encode("ascii"),
+              binary=True)
     found: dict[str, bytes] = {}
     pos = 0
     for oid in unique:
@@ -298,7 +303,7 @@ def head_commit(root: Path) -> str:
 def commit_time(root: Path, rev: str = "HEAD") -> int:
     """The committer date of `rev`, from the commit object itself (`log` would run gpg for
     a repository that sets log.showSignature)."""
-    raw = bytes(git(root, "cat-file", "commit", resolve_rev(root, rev), binary=True))
+    raw = git(root, "cat-file", "commit", resolve_rev(root, rev), binary=True)
     for line in raw.split(b"\n\n", 1)[0].split(b"\n"):
         if line.startswith(b"committer "):
             return int(line.rsplit(b" ", 2)[1])
@@ -328,7 +333,7 @@ def _blob_id(data: bytes, fmt: str) -> str:
 
 def _index(root: Path) -> dict[str, tuple[str, str]]:
     """Index entries under the project: path → (mode, oid); conflicted paths map to ('', '')."""
-    out = bytes(git(root, "ls-files", "-s", "-z", "--full-name", "--", ".", binary=True))
+    out = git(root, "ls-files", "-s", "-z", "--full-name", "--", ".", binary=True)
     entries: dict[str, tuple[str, str]] = {}
     for raw in out.split(b"\0"):
         if not raw:
@@ -369,8 +374,8 @@ def dirty_paths(root: Path) -> list[str]:
         head = None  # no commit yet: everything is uncommitted
     committed: dict[str, tuple[str, str]] = {}
     if head is not None:
-        listed = bytes(git(root, "ls-tree", "-r", "-z", "--full-tree", head, *(["--", prefix] if prefix else []),
-                           binary=True))
+        listed = git(root, "ls-tree", "-r", "-z", "--full-tree", head, *(["--", prefix] if prefix else []),
+                     binary=True)
         for raw in listed.split(b"\0"):
             if raw:
                 e = _parse_tree_line(raw)
@@ -383,7 +388,7 @@ def dirty_paths(root: Path) -> list[str]:
             continue  # a submodule's own state is not the project's
         if staged.get(path) != (mode, oid) or not _worktree_matches(root / path[len(prefix):], mode, oid, fmt):
             dirty.add(path)
-    untracked = bytes(git(root, "ls-files", "-z", "--others", "--exclude-standard", "--directory",
-                          "--no-empty-directory", "--full-name", "--", ".", binary=True))
+    untracked = git(root, "ls-files", "-z", "--others", "--exclude-standard", "--directory",
+                    "--no-empty-directory", "--full-name", "--", ".", binary=True)
     dirty.update(os.fsdecode(raw) for raw in untracked.split(b"\0") if raw)
     return sorted(p[len(prefix):] if p.startswith(prefix) else p for p in dirty)

@@ -163,7 +163,7 @@ def _loader_for(text: str) -> type:
     """The C loader is ~10x faster but crashes the process on absurdly deep
     flow nesting ('[[[[...'); only text with many brackets can nest that deep,
     so such text goes to the pure-Python loader, whose depth we bound."""
-    fast = getattr(yaml, "CSafeLoader", None)
+    fast: type | None = getattr(yaml, "CSafeLoader", None)  # absent when PyYAML was built without libyaml
     if fast is None or text.count("[") + text.count("{") > 1000:
         return yaml.SafeLoader
     return fast
@@ -238,6 +238,7 @@ class _Walker:
             if node.tag != _SEQ:
                 self.unsupported_tag(node)
             return [self.walk(item, loc + (i,), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)  # the composer makes only mapping, sequence and scalar nodes
         return self.scalar(node)
 
     def unsupported_tag(self, node: Node) -> None:
@@ -260,13 +261,15 @@ class _Walker:
                 line, col = m.line + 1, m.column + 1
             self.problems.append(problem(self.source.path, line, col, message, warning=warning))
 
-    def scalar(self, node: Node) -> Any:
+    def scalar(self, node: ScalarNode) -> Any:
         if node.tag == _STR:  # most values are plain text: skip the constructor's machinery
             if _ODD_CHAR.search(node.value) is not None:
                 self.characters(node)
             return node.value
         m = node.start_mark
-        implicit = _STR if node.style else _IMPLICIT.resolve(ScalarNode, node.value, (True, False))
+        # types-PyYAML leaves Resolver.resolve unannotated; it returns the tag, a str
+        implicit = _STR if node.style else \
+            _IMPLICIT.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
         if node.tag != implicit:
             self.unsupported_tag(node)
             return None

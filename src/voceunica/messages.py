@@ -13,6 +13,7 @@ stands comes from a `Source` (load.SourceMap has its shape).
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import types
 import typing
@@ -34,7 +35,7 @@ class Source(Protocol):
     @property
     def values(self) -> Mapping[Loc, Any]: ...  # loc -> a mark with `.raw`, the scalar as written
 
-    def problem(self, loc: Sequence[str | int], message: str, *, key: bool = False,
+    def problem(self, loc: Loc, message: str, *, key: bool = False,
                 warning: bool = False) -> Problem: ...
 
 
@@ -47,7 +48,7 @@ class Failure:
     input: Any  # the value found
     ctx: Mapping[str, Any]  # pydantic's context: {'pattern': ...}, {'min_length': 1}, ...
     msg: str  # pydantic's own words
-    model: type[BaseModel]  # the model of the whole file
+    model: builtins.type[BaseModel]  # the model of the whole file (`type` is the field above)
     written: str | None  # the scalar as the YAML wrote it ('1.10'), if known
 
     @property

@@ -16,15 +16,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from voceunica.errors import Problem, VoceunicaError, problem
-from voceunica.model import LANGS
+from voceunica.model import LANGS, Dossier, Position
 from voceunica.project import Project
 from voceunica.validate import load_project
 from voceunica.write import Staging, atomic_write, clean_stale_temps, refuse_source_folder
 
 if TYPE_CHECKING:  # the render machinery loads only when something is rendered: `check` starts fast
+    from voceunica.docx import DocxMeta
     from voceunica.resolve import ResolvedDossier
 
 
@@ -165,7 +166,7 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
             prove(data, [bodies["it"], bodies["en"]])
             out[f"{dossier_id}.it-en.docx"] = data
     except writer.DocxError as exc:
-        places = exc.places or [(exc.index, exc.line, exc.word)]
+        places: Sequence[tuple[int, int | None, str | None]] = exc.places or [(exc.index, exc.line, exc.word)]
         found = []
         for index, line, word in places:
             lang = langs[min(index, len(langs) - 1)] if langs else LANGS[0]
@@ -203,7 +204,8 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
                     if item.key == key:
                         return source.problem((group, i, "key"), f"{group}[{i}] ({key}): {exc}")
     needle = _MD_LEAD.sub("", raw).strip()
-    candidates = [(f"position:{p}", project.positions[p]) for p in dossier.positions if p in project.positions]
+    candidates: list[tuple[str, Position | Dossier]] = [
+        (f"position:{p}", project.positions[p]) for p in dossier.positions if p in project.positions]
     candidates.append((f"dossier:{dossier_id}", dossier))
     for probe in (needle, word):
         if not probe or len(probe) < 3:
@@ -221,7 +223,7 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
     return problem(f"templates/{dossier.template}", 1, 1, f"dossier {dossier_id}: cannot write DOCX{where}: {exc}")
 
 
-def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -> object:
+def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -> DocxMeta:
     from voceunica import docx as writer
     from voceunica.load import MAX_BINARY_BYTES, read_project_file
     from voceunica.resolve import author_line

@@ -121,13 +121,14 @@ def render_markdown(d: ResolvedDossier, template_dirs: list[Path], template: str
     except jinja2.UndefinedError as exc:
         shown, line = _where(exc, env.loader, template)
         raise VoceunicaError(problem(shown, line, 1, f"template uses an undefined value: {exc.message}")) from None
-    except jinja2.sandbox.SecurityError as exc:
+    except jinja2.exceptions.SecurityError as exc:
         shown, line = _where(exc, env.loader, template)
         message = f"template error: {str(exc).rstrip('.')} (templates run in a sandbox)"
         raise VoceunicaError(problem(shown, line, 1, message)) from None
     except Exception as exc:  # noqa: BLE001 - whatever a template does wrong is the template's line, not a crash
         shown, line = _where(exc, env.loader, template)
-        message = exc.message if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+        message = (exc.message or type(exc).__name__) if isinstance(exc, jinja2.TemplateError) \
+            else f"{type(exc).__name__}: {exc}"
         raise VoceunicaError(problem(shown, line, 1, f"template error: {message}")) from None
     # Collapse runs of blank lines left by template control blocks.
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"

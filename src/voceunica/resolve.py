@@ -273,6 +273,12 @@ def _annex(data: AnnexData, number: int, figure: int | None, dossier_id: str, la
     )
 
 
+def _plotted(cell: Cell) -> float | None:
+    """A chart's y value: check_annex refuses a non-numeric y column, so no text reaches here."""
+    assert not isinstance(cell, str), cell
+    return float(cell) if cell is not None else None
+
+
 def _chart(data: AnnexData, figure: int, dossier_id: str, lang: str, labels: dict[str, str]) -> RChart:
     meta = data.meta
     chart = meta.chart
@@ -284,7 +290,7 @@ def _chart(data: AnnexData, figure: int, dossier_id: str, lang: str, labels: dic
     first = cols[chart.y[0]][1]
     for name in chart.y:
         yi, yc = cols[name]
-        series.append((yc.label[lang], [float(row[yi]) if row[yi] is not None else None for row in data.rows]))
+        series.append((yc.label[lang], [_plotted(row[yi]) for row in data.rows]))
     unit = first.unit[lang] if first.unit else ""
     title = chart.title[lang] if chart.title else meta.title[lang]
     described = "; ".join(

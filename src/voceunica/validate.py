@@ -30,7 +30,7 @@ from voceunica.load import (
 from voceunica.messages import dotted as _dotted
 from voceunica.messages import problem_from as _problem_from
 from voceunica.regions import REGIONS
-from voceunica.project import AnnexData, Cell, Project  # re-exported for callers not yet moved to project.py
+from voceunica.project import AnnexData, Cell, Project
 from voceunica.model import (
     ADOPTED_ACTS,
     iter_texts,
@@ -39,6 +39,7 @@ from voceunica.model import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+Item = TypeVar("Item", Position, Annex, Dossier)  # the models kept one to a file, named by their id
 
 FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT}
 
@@ -91,7 +92,7 @@ def _load_project(root: Path) -> Project:
 
     raw_ids: dict[str, set[str]] = {"position": set(), "dossier": set(), "annex": set()}
 
-    def load_all(kind: str, folder: Path, model: type[M]) -> list[tuple[M, Loaded, Path]]:
+    def load_all(kind: str, folder: Path, model: type[Item]) -> list[tuple[Item, Loaded, Path]]:
         result = []
         seen: dict[str, str] = {}
         # Listing a folder opens none of its files: a FIFO or a link found here is refused when read.
@@ -140,17 +141,17 @@ def _load_project(root: Path) -> Project:
         check_dossier(dossier, loaded.source, project, raw_ids, out)
 
     labels_path = root / "templates" / "labels.yaml"
-    loaded, problems = read_yaml(labels_path, shown(labels_path), root=root)
+    labels_file, problems = read_yaml(labels_path, shown(labels_path), root=root)
     out.extend(problems)
-    if loaded is not None:
-        labels = validate_model(Labels, loaded, out)
+    if labels_file is not None:
+        labels = validate_model(Labels, labels_file, out)
         if labels is not None:
-            check_texts(labels, loaded.source, out)
+            check_texts(labels, labels_file.source, out)
             project.labels = dict(labels.labels)
-            project.sources["labels"] = loaded.source
+            project.sources["labels"] = labels_file.source
             missing = [k for k in REQUIRED_LABELS if k not in labels.labels]
             for k in missing:
-                out.append(loaded.source.problem(("labels",), f"missing label '{k}' (the templates print it)"))
+                out.append(labels_file.source.problem(("labels",), f"missing label '{k}' (the templates print it)"))
     check_templates(project, out)
     project.problems[:] = sorted(set(out))
     return project
@@ -344,8 +345,8 @@ def check_dossier(dossier: Dossier, source: SourceMap, project: Project, raw_ids
     def missing(kind: str, ident: str, loc: tuple[str | int, ...]) -> None:
         if ident in raw_ids[kind]:
             return  # it exists but has its own problems, reported there
-        pool = {"position": project.positions, "annex": project.annexes}[kind]
-        close = difflib.get_close_matches(ident, list(pool), n=1)
+        names = list(project.positions if kind == "position" else project.annexes)
+        close = difflib.get_close_matches(ident, names, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         out.append(source.problem(loc, f"{_dotted(loc)}: no {kind} '{ident}'{hint}"))
 

@@ -27,6 +27,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from voceunica.errors import VoceunicaError, problem
@@ -111,7 +112,7 @@ def clean_stale_temps(folder: Path, targets: re.Pattern[str]) -> list[Path]:
 
     Only names voceunica writes there count: another program's temporary file
     with a look-alike name is not ours to remove (and holds no lock of ours)."""
-    removed = []
+    removed: list[Path] = []
     for target, temps in stale_temps(folder).items():
         if targets.fullmatch(target):
             removed.extend(p for p in temps if remove_stale(p))
@@ -204,7 +205,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         staging.commit()
 
 
-def write_all(out_dir: Path, files: dict[str, bytes | str], *, sync: bool = True) -> list[Path]:
+def write_all(out_dir: Path, files: Mapping[str, bytes | str], *, sync: bool = True) -> list[Path]:
     """Write a set of named outputs (names relative to `out_dir`): all staged first, then renamed.
     A failure (a full disk) leaves every earlier file as it was."""
     with Staging(sync=sync) as staging:
@@ -248,14 +249,16 @@ def replace_together(root: Path, files: dict[Path, bytes | str]) -> None:
         for path in sorted(files):
             data = files[path]
             raw = data.encode("utf-8") if isinstance(data, str) else data
+            old: bytes | None
             try:
-                before[path] = path.read_bytes()
+                old = path.read_bytes()
             except OSError:
-                before[path] = None
+                old = None
+            before[path] = old
             staging.add(path, raw)
             entries.append({"target": os.path.relpath(path, root),
                             "temp": os.path.relpath(staging.staged[-1][1], root),
-                            "old": None if before[path] is None else _sha(before[path]), "new": _sha(raw)})
+                            "old": None if old is None else _sha(old), "new": _sha(raw)})
         record = json.dumps({"voceunica": "replace-together@1", "files": entries}, indent=1) + "\n"
         with Staging() as jstage:
             jstage.add(journal, record)

@@ -66,7 +66,8 @@ def export_xliff(project: Project, ids: list[str] | None = None) -> bytes:
                                    attrib={"{http://www.w3.org/XML/1998/namespace}space": "preserve"})
             if state != "missing":
                 _fill(tgt, by_lang.get(target, ""))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 def _fill(el: Any, text: str) -> None:

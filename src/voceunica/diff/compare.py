@@ -28,7 +28,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Literal
 from collections.abc import Iterator, Mapping
@@ -36,7 +37,7 @@ from collections.abc import Iterator, Mapping
 from pydantic import BaseModel
 
 from voceunica.model import LANGS, Section, Signoff, Text
-from voceunica.validate import AnnexData, Cell, Project
+from voceunica.project import AnnexData, Cell, Project
 
 Kind = Literal["position", "dossier", "annex"]
 Change = Literal["added", "removed", "changed"]
@@ -51,7 +52,7 @@ class FieldChange:
     lang: str | None  # "it"/"en"; None for a non-text field
     old: str | None
     new: str | None
-    words: list[tuple[Op, str]] = field(default_factory=list)
+    words: list[tuple[Op, str]] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,15 @@ class ItemDiff:
     new_version: str | None = None
     old_status: str | None = None
     new_status: str | None = None
-    fields: list[FieldChange] = field(default_factory=list)
-    cells: list[CellChange] = field(default_factory=list)
+    fields: list[FieldChange] = dataclasses.field(default_factory=list)
+    cells: list[CellChange] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class ProjectDiff:
-    positions: list[ItemDiff] = field(default_factory=list)
-    dossiers: list[ItemDiff] = field(default_factory=list)
-    annexes: list[ItemDiff] = field(default_factory=list)
+    positions: list[ItemDiff] = dataclasses.field(default_factory=list)
+    dossiers: list[ItemDiff] = dataclasses.field(default_factory=list)
+    annexes: list[ItemDiff] = dataclasses.field(default_factory=list)
 
     def items(self) -> list[ItemDiff]:
         return [*self.positions, *self.dossiers, *self.annexes]

@@ -23,6 +23,8 @@ from voceunica.docx.tree import Node as SyntaxTreeNode
 from voceunica.docx.writer import LANG_TAGS, Lang, State, Writer
 
 if TYPE_CHECKING:
+    from docx.section import _BaseHeaderFooter
+
     from voceunica.docx.model import DocxMeta
 
 
@@ -31,7 +33,7 @@ def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True) -> Lan
     return Lang(code, LANG_TAGS[code], {n: w.sid(f"{prefix} {n}") for n in (1, 2, 3)}, width, in_outline=outline)
 
 
-def single(markdown: str, meta: DocxMeta, reference: Path, images: Mapping[str, bytes]) -> bytes:
+def single(markdown: str, meta: DocxMeta, reference: Path | bytes, images: Mapping[str, bytes]) -> bytes:
     w = Writer(reference, images)
     lang = _make_lang(w, meta.lang, TEXT_WIDTH_TWIPS)
     blocks, notes = w.parse(markdown)
@@ -43,7 +45,7 @@ def single(markdown: str, meta: DocxMeta, reference: Path, images: Mapping[str, 
     return _finish(w, cover + body, meta, [meta])
 
 
-def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, reference: Path,
+def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, reference: Path | bytes,
              images: Mapping[str, bytes]) -> bytes:
     """Italian and English side by side, section by section, as EU parallel texts are."""
     w = Writer(reference, images)
@@ -173,18 +175,17 @@ def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
 
 def _logos(w: Writer, m: DocxMeta, lang: Lang) -> str:
     """The regions' logos side by side, 1.76 cm high."""
-    logos = [a.logo for a in m.authors if a.logo is not None]
-    logo_data = [a.logo_data for a in m.authors if a.logo is not None]
-    runs = []
-    for i, logo in enumerate(logos):
-        rid, img = w.part.get_or_add_image(io.BytesIO(logo_data[i]) if logo_data[i] is not None else str(logo))
+    runs: list[str] = []
+    for a in m.authors:
+        if a.logo is None:
+            continue
+        rid, img = w.part.get_or_add_image(io.BytesIO(a.logo_data) if a.logo_data is not None else str(a.logo))
         cy = 1000 * ooxml.EMU_PER_TWIP
         cx = int(cy * img.px_width / img.px_height)
         w.shapes += 1
-        name = m.authors[i].name if i < len(m.authors) else "logo"
-        if i:
+        if runs:
             runs.append(ooxml.run("\u2003\u2003", None, lang.tag))
-        runs.append(ooxml.run_xml(ooxml.picture(rid, w.shapes, logo.name, f"Logo: {name}", cx, cy), None, lang.tag))
+        runs.append(ooxml.run_xml(ooxml.picture(rid, w.shapes, a.logo.name, f"Logo: {a.name}", cx, cy), None, lang.tag))
     return ooxml.paragraph(w.sid("Cover Logos"), "".join(runs))
 
 
@@ -258,9 +259,9 @@ def _header_footer(w: Writer, metas: list[DocxMeta]) -> None:
     _fill(section.first_page_footer, foot if m.layout == "brief" else ooxml.paragraph(w.sid("Footer"), ""))
 
 
-def _fill(story: object, xml: str) -> None:
-    story.is_linked_to_previous = False  # type: ignore[attr-defined]
-    el = story._element  # type: ignore[attr-defined]
+def _fill(story: _BaseHeaderFooter, xml: str) -> None:
+    story.is_linked_to_previous = False
+    el = story._element
     for child in list(el):
         el.remove(child)
     for child in parse_xml(f"<w:hdr {ooxml.NSDECLS}>{xml}</w:hdr>"):

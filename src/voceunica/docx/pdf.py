@@ -173,6 +173,7 @@ def with_toc_pages(docx: bytes, pages: dict[str, int]) -> bytes:
                 tag = lang.get(f"{_W}val") if lang is not None else None
                 for el in etree.fromstring(f"<w:x {NSDECLS}>{toc_page(mark, pages[mark], tag)}</w:x>"):
                     link.append(el)
-        return etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
+        data: bytes = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
+        return data
 
     return rezip(docx, None, {"word/document.xml": numbered})

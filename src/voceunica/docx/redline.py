@@ -145,8 +145,7 @@ class Images:
             old_rid = blip.get(q("embed", R_NS), "")
             if old_rid not in self.adopted:
                 target = self.old_rels.get(old_rid)
-                data = self.old_parts.get(f"word/{target}") if target else None
-                if data is None:
+                if not target or (data := self.old_parts.get(f"word/{target}")) is None:
                     return False
                 n = len(self.adopted) + 1
                 name = f"media/redline-old-{n}{target[target.rfind('.'):] if '.' in target else ''}"
@@ -376,7 +375,7 @@ def _p_signature(p: etree._Element, notes: Footnotes | None = None) -> str:
 def _block_key(b: etree._Element, notes: Footnotes | None = None) -> str:
     if b.tag == q("p"):
         return "p\0" + _p_signature(b, notes)
-    return b.tag + "\0" + "\x1f".join(_p_signature(p, notes) for p in b.iter(q("p")))
+    return str(b.tag) + "\0" + "\x1f".join(_p_signature(p, notes) for p in b.iter(q("p")))
 
 
 def _same_shape(a: etree._Element, b: etree._Element) -> bool:

@@ -23,7 +23,7 @@ BR = re.compile(r"^<br\s*/?>$", re.I)
 def parser() -> MarkdownIt:
     from voceunica.textrules import parser as dialect
 
-    return dialect(max_nesting=20)  # type: ignore[no-any-return]
+    return dialect(max_nesting=20)
 
 
 def split_notes(tree: SyntaxTreeNode) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:

@@ -43,6 +43,8 @@ class Node:
             yield from child.walk()
 
 
+# Shared by every node without attrs or meta, read-only so that none can grow them for all: typed as the
+# dict markdown-it gives, since readers only read it.
 _EMPTY: dict[str, Any] = MappingProxyType({})  # type: ignore[assignment]
 
 

@@ -97,7 +97,8 @@ class Writer:
     def _footnotes_part(self) -> Part:
         for rel in self.part.rels.values():
             if rel.reltype == RT.FOOTNOTES and not rel.is_external:
-                return rel.target_part
+                found: Part = rel.target_part  # python-docx leaves it unannotated
+                return found
         part = Part(PackURI("/word/footnotes.xml"), ooxml.CT_FOOTNOTES, ooxml.footnotes_part([]), self.part.package)
         self.part.relate_to(part, RT.FOOTNOTES)
         return part
