@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Protocol, TypeGuard
 import typer
 
 from voceunica import __version__
-from voceunica.errors import Problem, VoceunicaError, summary
+from voceunica.errors import Problem, VoceunicaError, counted, summary
 
 if TYPE_CHECKING:  # the project type pulls in pydantic and YAML; --help and --version stay fast
     from voceunica.project import Project
@@ -117,7 +117,7 @@ def build(
     for path in result.files:
         typer.echo(os.path.relpath(path))
     built = len(result.dossiers) - len(result.skipped)
-    typer.echo(f"built {built} dossier{'s' if built != 1 else ''}, {len(result.files)} files"
+    typer.echo(f"built {counted(built, 'dossier')}, {len(result.files)} files"
                + (f"; {len(result.skipped)} up to date" if result.skipped else ""), err=True)
 
 

@@ -89,13 +89,14 @@ def summary(problems: list[Problem]) -> str:
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
     files = len({p.path for p in problems if p.path})
-    parts = []
-    if errors:
-        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-    if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    parts = [counted(n, noun) for n, noun in ((errors, "error"), (warnings, "warning")) if n]
     if not parts:
         return "no problems"
     if not files:
         return ", ".join(parts)
-    return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}"
+    return f"{', '.join(parts)} in {counted(files, 'file')}"
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 file', '3 files': the English nouns our messages count take an s."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"

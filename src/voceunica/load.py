@@ -441,12 +441,7 @@ def _read(root: Path, path: Path, limit: int) -> bytes:
         if fd is not None:
             return _read_fd(fd, limit)
     real_root, parts = _inside(root, path)
-    st = os.stat(os.path.join(real_root, *parts))
-    kind = _kind(st.st_mode)
-    if kind:
-        raise _Refused(kind)
-    if st.st_size > limit:
-        raise _Refused(_too_large(limit))
+    _refuse_unless_regular(os.stat(os.path.join(real_root, *parts)), limit)
     return _read_fd(_open_under(real_root, parts, _READ_FLAGS), limit)
 
 
@@ -478,17 +473,27 @@ def _open_plain(root: Path, parts: tuple[str, ...], limit: int) -> int | None:
         st = os.stat(parts[-1], dir_fd=dir_fd, follow_symlinks=False)
         if stat.S_ISLNK(st.st_mode):
             return None
-        kind = _kind(st.st_mode)
-        if kind:
-            raise _Refused(kind)
-        if st.st_size > limit:
-            raise _Refused(_too_large(limit))
-        try:
-            return os.open(parts[-1], _READ_FLAGS, dir_fd=dir_fd)
-        except OSError as exc:
-            raise _changed(exc) from None
+        _refuse_unless_regular(st, limit)
+        return _open_in(dir_fd, parts[-1], _READ_FLAGS)
     finally:
         os.close(dir_fd)
+
+
+def _refuse_unless_regular(st: os.stat_result, limit: int) -> None:
+    """Refuse, before opening it, what is not a regular file of at most `limit` bytes."""
+    kind = _kind(st.st_mode)
+    if kind:
+        raise _Refused(kind)
+    if st.st_size > limit:
+        raise _Refused(_too_large(limit))
+
+
+def _open_in(dir_fd: int, name: str, flags: int) -> int:
+    """Open `name` in the folder `dir_fd`: it was looked at just before, so a failure now means it changed."""
+    try:
+        return os.open(name, flags, dir_fd=dir_fd)
+    except OSError as exc:
+        raise _changed(exc) from None
 
 
 def _read_fd(fd: int, limit: int) -> bytes:
@@ -520,16 +525,10 @@ def _open_under(real_root: str, parts: tuple[str, ...], flags: int) -> int:
     dir_fd = os.open(real_root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
     try:
         for part in parts[:-1]:
-            try:
-                nxt = os.open(part, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dir_fd)
-            except OSError as exc:
-                raise _changed(exc) from None
+            nxt = _open_in(dir_fd, part, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
             os.close(dir_fd)
             dir_fd = nxt
-        try:
-            return os.open(parts[-1], flags, dir_fd=dir_fd)
-        except OSError as exc:
-            raise _changed(exc) from None
+        return _open_in(dir_fd, parts[-1], flags)
     finally:
         os.close(dir_fd)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel
 
-from voceunica.errors import Problem
+from voceunica.errors import Problem, counted
 from voceunica.model import LANG_NAMES, LANGS, PATTERNS, Text
 
 Loc = tuple[str | int, ...]
@@ -117,8 +117,8 @@ def _empty(f: Failure) -> Said:
 
 
 def _too_few(f: Failure) -> Said:
-    n = f.ctx.get("min_length")
-    return f.loc, f"{f.where}: needs at least {n} item{'s' if n != 1 else ''}", False
+    n: int = f.ctx["min_length"]  # pydantic's too_short always carries it
+    return f.loc, f"{f.where}: needs at least {counted(n, 'item')}", False
 
 
 def _too_many(f: Failure) -> Said:

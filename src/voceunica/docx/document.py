@@ -134,11 +134,7 @@ def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
     tagged = [(x, LANG_TAGS[x.lang]) for x in metas]  # each meta with its language tag
     out = [_logos(w, m, lang)] if any(a.logo is not None for a in m.authors) else []
     out.append(ooxml.paragraph(w.sid("Cover Doctype"), _joined([(x.doctype, t) for x, t in tagged])))
-    for x, t in tagged:
-        out.append(ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)))
-    for x, t in tagged:
-        if x.subtitle:
-            out.append(ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)))
+    out.extend(_titles(w, tagged))
 
     def label(key: str) -> str:
         return _joined([(x.labels[key], t) for x, t in tagged])
@@ -206,11 +202,7 @@ def _brief_head(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
     out.append(ooxml.paragraph(w.sid("Cover Text"), offices))
     out.append(ooxml.paragraph(w.sid("Cover Text"), joined(lambda x: x.dateline)))
     out.append(ooxml.paragraph(w.sid("Cover Doctype"), joined(lambda x: x.doctype)))
-    for x, t in tagged:
-        out.append(ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)))
-    for x, t in tagged:
-        if x.subtitle:
-            out.append(ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)))
+    out.extend(_titles(w, tagged))
 
     def label(key: str) -> str:
         return joined(lambda x: x.labels[key])
@@ -228,6 +220,12 @@ def _brief_head(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
               "".join(ooxml.paragraph(w.sid("Cover Text"), v) for v in values)] for name, values in rows if values]
     out.append(ooxml.table(w.sid("Cover Table"), [label_w, TEXT_WIDTH_TWIPS - label_w], cells, header_rows=0))
     return "".join(out)
+
+
+def _titles(w: Writer, tagged: list[tuple[DocxMeta, str]]) -> list[str]:
+    """Each language's title, then each language's subtitle where it has one."""
+    return ([ooxml.paragraph(w.sid("Title"), ooxml.run(x.title, None, t)) for x, t in tagged]
+            + [ooxml.paragraph(w.sid("Subtitle"), ooxml.run(x.subtitle, None, t)) for x, t in tagged if x.subtitle])
 
 
 def _joined(items: list[tuple[str, str]]) -> str:
