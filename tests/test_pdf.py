@@ -10,10 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 from lxml import etree
 
 from voceunica.pipeline import render_dossier
-from voceunica.docx.pdf import _entries, convert, with_toc_pages
+from voceunica.docx.pdf import _entries, convert, for_tagged_pdf, with_toc_pages
 from voceunica.validate import load_project
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -92,3 +93,113 @@ def test_a_heading_mentioned_earlier_in_the_text_is_found_where_it_stands(mini: 
     contents = next(p for p in pages if "Indice" in p)
     [number] = re.findall(r"^\s*Proposte di emendamento\s*\.{3,}\s*(\d+)\s*$", contents, re.M)
     assert int(number) == mention + 1  # the heading, after the page break; not the page that mentions it
+
+
+# --- Tagged PDF (issue 12): structure for screen readers, language and title, bookmarks, PDF/A-2b ---
+
+TOOLS = ("soffice", "pdfinfo", "pdftohtml")
+needs_tools = pytest.mark.skipif(any(shutil.which(t) is None for t in TOOLS),
+                                 reason="needs LibreOffice (soffice) and poppler (pdfinfo, pdftohtml); "
+                                        ".ci/run installs them")
+
+
+@pytest.fixture(scope="module")
+def tagged(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
+    """The mini dossier's Italian DOCX and its PDF, converted once for the tests below."""
+    docx = mini_docx(make_project(tmp_path_factory.mktemp("tagged")))
+    pdfs, note = convert({"mini.it.docx": docx})
+    assert note is None
+    pdf = tmp_path_factory.mktemp("tagged-pdf") / "mini.it.pdf"
+    pdf.write_bytes(pdfs["mini.it.pdf"])
+    return docx, pdf
+
+
+def pdfinfo(*args: str) -> str:
+    return subprocess.run(["pdfinfo", *args], capture_output=True, text=True, check=True).stdout
+
+
+def core(docx: bytes, field: str) -> str:
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        found = etree.fromstring(z.read("docProps/core.xml")).find(f"{{http://purl.org/dc/elements/1.1/}}{field}")
+    assert found is not None and found.text
+    return found.text
+
+
+def pdf_string(raw: bytes) -> str:
+    """A PDF string as LibreOffice writes it: <FEFF…> hex UTF-16, or (literal)."""
+    if raw.startswith(b"<"):
+        return bytes.fromhex(raw[1:-1].decode("ascii")).decode("utf-16")
+    return raw[1:-1].decode("latin-1")
+
+
+def struct_elements(pdf: Path, kind: str) -> list[bytes]:
+    """The uncompressed StructElem objects of type `kind` (LibreOffice writes the
+    structure tree outside object streams)."""
+    return [obj for obj in pdf.read_bytes().split(b"endobj")
+            if b"/Type/StructElem" in obj and re.search(rb"/S/" + kind.encode() + rb"\s", obj)]
+
+
+@pytest.mark.soffice
+@needs_tools
+def test_pdf_is_tagged_pdf_ua_and_pdf_a(tagged: tuple[bytes, Path]) -> None:
+    _, pdf = tagged
+    info = pdfinfo(str(pdf))
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    meta = pdfinfo("-meta", str(pdf))
+    assert "<pdfuaid:part>1</pdfuaid:part>" in meta
+    assert "<pdfaid:part>2</pdfaid:part>" in meta and "<pdfaid:conformance>B</pdfaid:conformance>" in meta
+    structure = pdfinfo("-struct", str(pdf))
+    kinds = {line.split()[0].rstrip(":") for line in structure.splitlines() if line.strip()[:1].isupper()}
+    assert {"Document", "H1", "H2", "Table", "TR", "TH", "TD", "Figure"} <= kinds
+
+
+@pytest.mark.soffice
+@needs_tools
+def test_pdf_carries_the_documents_title_and_language(tagged: tuple[bytes, Path]) -> None:
+    docx, pdf = tagged
+    title, language = core(docx, "title"), core(docx, "language")
+    assert re.search(rf"^Title:\s+{re.escape(title)}$", pdfinfo(str(pdf)), re.M)
+    assert f'<rdf:li xml:lang="x-default">{title}</rdf:li>' in pdfinfo("-meta", str(pdf))
+    # pdfinfo prints no /Lang: the catalog's, read from the file (LibreOffice writes it uncompressed)
+    [catalog] = [obj for obj in pdf.read_bytes().split(b"endobj") if b"/Type/Catalog" in obj]
+    lang = re.search(rb"/Lang(\([^)]*\)|<[0-9A-Fa-f]*>)", catalog)
+    assert lang is not None and pdf_string(lang.group(1)) == language == "it-IT"
+    assert b"/DisplayDocTitle true" in catalog  # viewers show the title, not the file name
+
+
+@pytest.mark.soffice
+@needs_tools
+def test_the_chart_is_a_figure_with_its_alt_text(tagged: tuple[bytes, Path]) -> None:
+    docx, pdf = tagged
+    [descr] = {p.get("descr") for p in document(docx).iter("{*}docPr")}
+    assert descr and descr.startswith("Grafico a barre: Esportazioni")
+    # poppler 22's -struct prints no /Alt: the Figure elements' own, read from the file
+    alts = [pdf_string(m.group(1)) for obj in struct_elements(pdf, "Figure")
+            if (m := re.search(rb"/Alt(\([^)]*\)|<[0-9A-Fa-f]*>)", obj))]
+    assert descr in alts
+    # and a reader resolving the role map sees a Figure: the "Figure" paragraph style is not mapped onto it
+    assert b"/Figure/P" not in pdf.read_bytes()
+    assert re.search(r"^\s+Figure:$", pdfinfo("-struct", str(pdf)), re.M)
+
+
+@pytest.mark.soffice
+@needs_tools
+def test_every_heading_of_the_contents_is_a_bookmark(tagged: tuple[bytes, Path]) -> None:
+    docx, pdf = tagged
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(pdf)], capture_output=True,
+                         check=True).stdout
+    outline = [" ".join("".join(item.itertext()).split())
+               for item in etree.fromstring(xml, etree.XMLParser(recover=True)).iter("item")]
+    headings = [text for _, text in _entries(document(docx))]  # levels 1-2; the outline has level 3 too
+    assert headings and [text for text in outline if text in headings] == headings
+    assert "Emendamento 1 – Regolamento (UE) 2023/956, Articolo 2" in outline
+
+
+def test_a_style_named_like_a_structure_type_is_renamed_for_the_pdf(mini: Path) -> None:
+    docx = mini_docx(mini)
+    with zipfile.ZipFile(io.BytesIO(for_tagged_pdf(docx))) as z:
+        styles = etree.fromstring(z.read("word/styles.xml"))
+    names = {s.get(f"{W}styleId"): s.find(f"{W}name").get(f"{W}val") for s in styles.iter(f"{W}style")}
+    assert names["Figure"] == "Figure Style" and names["Quote"] == "Quote Style"  # ids, so references, unchanged
+    assert names["Heading1"] == "heading 1" and names["Caption"] == "caption"
+    assert for_tagged_pdf(for_tagged_pdf(docx)) == for_tagged_pdf(docx)

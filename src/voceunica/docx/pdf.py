@@ -7,10 +7,19 @@ a contents page without numbers.  Here each document is converted once, the
 page of every heading is read from that PDF (poppler's pdftohtml), the
 numbers are written into the TOC entries as PAGEREF fields, and the document
 is converted again.  The DOCX files themselves are left as built.
+
+The PDFs are tagged for screen readers (PDF/UA: structure tree with headings,
+tables with header cells, figures with the image's alt text; the document's
+language and title in the catalog and the XMP metadata) and PDF/A-2b for
+archiving, with the headings as bookmarks: LibreOffice's export filter options
+(`EXPORT`, JSON, which LibreOffice reads from 7.4 on).  A paragraph style named
+like a standard structure type ("Figure") would be role-mapped onto P and hide
+the figure from a screen reader, so the copy LibreOffice converts renames it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -25,6 +34,26 @@ from voceunica.errors import VoceunicaError, problem
 
 _W = f"{{{W_NS}}}"
 
+# writer_pdf_Export's filter data.  Quality is the JPEG quality a plain conversion
+# uses: given any filter data, LibreOffice would otherwise use a lower one.
+_OPTIONS: dict[str, tuple[str, str]] = {
+    "UseTaggedPDF": ("boolean", "true"),
+    "PDFUACompliance": ("boolean", "true"),
+    "SelectPdfVersion": ("long", "2"),  # PDF/A-2b
+    "ExportBookmarks": ("boolean", "true"),
+    "Quality": ("long", "90"),
+}
+EXPORT = "pdf:writer_pdf_Export:" + json.dumps({k: {"type": t, "value": v} for k, (t, v) in _OPTIONS.items()},
+                                               separators=(",", ":"))
+
+# PDF 1.7's standard structure types (ISO 32000-1, 14.8.4): a style of one of these
+# names becomes a RoleMap entry onto P, which then also applies to the real element.
+_STANDARD_TYPES = frozenset([
+    "Document", "Part", "Art", "Sect", "Div", "BlockQuote", "Caption", "TOC", "TOCI", "Index", "NonStruct", "Private",
+    "P", "H", "H1", "H2", "H3", "H4", "H5", "H6", "L", "LI", "Lbl", "LBody", "Table", "TR", "TH", "TD", "THead",
+    "TBody", "TFoot", "Span", "Quote", "Note", "Reference", "BibEntry", "Code", "Link", "Annot", "Ruby", "RB", "RT",
+    "RP", "Warichu", "WT", "WP", "Figure", "Formula", "Form"])
+
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
@@ -37,16 +66,21 @@ def convert(docx_files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]
         return {}, "LibreOffice (soffice) is not installed: PDFs were not made; the rest of the release was"
     with tempfile.TemporaryDirectory(prefix="voceunica-pdf-") as tmp:
         work = Path(tmp)
-        first = _run(office, work, "pass1", docx_files)
+        prepared = {name: for_tagged_pdf(data) for name, data in docx_files.items()}
+        first = _run(office, work, "pass1", prepared)
+        untagged = sorted(n for n, pdf in first.items() if b"/StructTreeRoot" not in pdf)
+        note = (f"LibreOffice did not tag {', '.join(untagged)} (its export options need LibreOffice 7.4 or later): "
+                "they are not accessible to screen readers" if untagged else None)
         if shutil.which("pdftohtml") is None:
-            return first, "poppler (pdftohtml) is not installed: the PDFs' tables of contents have no page numbers"
+            return first, "; ".join(filter(None, [
+                note, "poppler (pdftohtml) is not installed: the PDFs' tables of contents have no page numbers"]))
         numbered = {}
-        for name, data in docx_files.items():
+        for name, data in prepared.items():
             pages = toc_pages(data, work / "pass1-pdf" / (Path(name).stem + ".pdf"))
             numbered[name] = with_toc_pages(data, pages) if pages else data
-        changed = {n: d for n, d in numbered.items() if d is not docx_files[n]}
+        changed = {n: d for n, d in numbered.items() if d is not prepared[n]}
         second = _run(office, work, "pass2", changed) if changed else {}
-        return {**first, **second}, None
+        return {**first, **second}, note
 
 
 def _run(office: str, work: Path, label: str, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -55,7 +89,7 @@ def _run(office: str, work: Path, label: str, files: dict[str, bytes]) -> dict[s
     for name, data in files.items():
         (src / name).write_bytes(data)
     out = work / f"{label}-pdf"
-    cmd = [office, f"-env:UserInstallation=file://{work}/profile", "--headless", "--convert-to", "pdf",
+    cmd = [office, f"-env:UserInstallation=file://{work}/profile", "--headless", "--convert-to", EXPORT,
            "--outdir", str(out), *sorted(str(src / n) for n in files)]
     done = subprocess.run(cmd, capture_output=True, timeout=900, check=False)
     result = {}
@@ -66,6 +100,25 @@ def _run(office: str, work: Path, label: str, files: dict[str, bytes]) -> dict[s
                                          + done.stderr.decode("utf-8", "replace").strip()[-200:]))
         result[pdf.name] = pdf.read_bytes()
     return result
+
+
+def for_tagged_pdf(docx: bytes) -> bytes:
+    """The DOCX with every style whose name is a standard structure type renamed
+    ("Figure" → "Figure Style"); the same bytes when none is."""
+    part = read_parts(docx, ("word/styles.xml",)).get("word/styles.xml")
+    names = etree.fromstring(part).iter(f"{_W}name") if part is not None else iter(())
+    if not any(name.get(f"{_W}val") in _STANDARD_TYPES for name in names):
+        return docx
+
+    def renamed(xml: bytes) -> bytes:
+        root = etree.fromstring(xml)
+        for name in root.iter(f"{_W}name"):
+            if name.get(f"{_W}val") in _STANDARD_TYPES:
+                name.set(f"{_W}val", name.get(f"{_W}val", "") + " Style")
+        data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        return data
+
+    return rezip(docx, None, {"word/styles.xml": renamed})
 
 
 def _entries(doc: etree._Element) -> list[tuple[str, str]]:
