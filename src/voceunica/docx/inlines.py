@@ -34,10 +34,14 @@ class Format:
     strong: bool = False
     em: bool = False
     strike: bool = False
+    # In an amendment table strong text is new, changed or deleted wording, which the
+    # European Parliament prints in bold italic: **...** there is Strong Emphasis.
+    amendment: bool = False
 
 
-def _char_style(w: Writer, strong: bool, em: bool) -> str | None:
-    if strong and em:
+def _char_style(w: Writer, fmt: Format) -> str | None:
+    strong, em = fmt.strong, fmt.em
+    if strong and (em or fmt.amendment):
         return w.sid("Strong Emphasis")
     if strong:
         return w.sid("Strong")
@@ -47,11 +51,11 @@ def _char_style(w: Writer, strong: bool, em: bool) -> str | None:
 
 
 def _text(w: Writer, node: SyntaxTreeNode, st: State, fmt: Format) -> str:
-    return ooxml.run(node.content, fmt.style or _char_style(w, fmt.strong, fmt.em), st.lang.tag, strike=fmt.strike)
+    return ooxml.run(node.content, fmt.style or _char_style(w, fmt), st.lang.tag, strike=fmt.strike)
 
 
 def _softbreak(w: Writer, node: SyntaxTreeNode, st: State, fmt: Format) -> str:
-    return ooxml.run(" ", fmt.style or _char_style(w, fmt.strong, fmt.em), st.lang.tag, strike=fmt.strike)
+    return ooxml.run(" ", fmt.style or _char_style(w, fmt), st.lang.tag, strike=fmt.strike)
 
 
 def _hardbreak(w: Writer, node: SyntaxTreeNode, st: State, fmt: Format) -> str:

@@ -3,6 +3,9 @@
 A header row repeats on every page; right-aligned columns (`---:`) get the
 number styles; amendments (after `<!-- vu:amendments -->`) are two equal
 columns, annexes are sized by their content so no number breaks across lines.
+Amendment tables follow the European Parliament's conventions: `**...**` in a
+body cell (new or changed wording in the Amendment column, deleted wording in
+the Commission's) is bold italic, and no row splits across pages.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from voceunica.docx import ooxml
+from voceunica.docx.inlines import Format
 from voceunica.docx.syntax import parser
 from voceunica.docx.tree import Node as SyntaxTreeNode
 from voceunica.docx.tree import build as build_tree
@@ -29,7 +33,8 @@ def table(w: Writer, node: SyntaxTreeNode, st: State) -> str:
         _widths_of(_column_texts(rows, ncols), st.lang.width)
     headers = sum(1 for head, _ in rows if head)
     return ooxml.table(w.sid("Amendment Table" if amendments else "Annex Table"), widths,
-                       row_xml(w, rows, _right(node), st), header_rows=headers)
+                       row_xml(w, rows, _right(node), st, amendment=amendments), header_rows=headers,
+                       cant_split=amendments)
 
 
 def _table_cells(node: SyntaxTreeNode) -> list[tuple[bool, list[SyntaxTreeNode]]]:
@@ -44,13 +49,15 @@ def _right(table: SyntaxTreeNode) -> list[bool]:
 
 
 def row_xml(w: Writer, rows: list[tuple[bool, list[SyntaxTreeNode]]], right: list[bool],
-             st: State) -> list[list[str]]:
+             st: State, *, amendment: bool = False) -> list[list[str]]:
+    """Each row's cells as paragraphs; in an amendment table's body, strong text is bold italic."""
     styles = {(h, r): w.sid(("Table Heading" if h else "Table Text" if not r else "Table Number")
                             + (" Number" if h and r else "")) for h in (True, False) for r in (True, False)}
     out = []
     for head, cells in rows:
-        out.append([ooxml.paragraph(styles[head, right[i]], w.inline(cell.children[0], st) if cell.children else "")
-                    for i, cell in enumerate(cells)])
+        fmt = Format(amendment=amendment and not head)
+        out.append([ooxml.paragraph(styles[head, right[i]], w.inlines(cell.children[0], st, fmt) if cell.children
+                                    else "") for i, cell in enumerate(cells)])
     return out
 
 
