@@ -260,3 +260,29 @@ def test_check_reports_a_style_the_reference_lacks_and_a_word_label_missing(mini
                      ("region.veneto", "the templates print it")):
         assert any(p.startswith("templates/labels.yaml:") and p.endswith(f"missing label '{key}' ({who})")
                    for p in found), (key, found)
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "message"), [
+    ("{it: Testo attuale., en: Current text.}", "{it: (sintesi) Testo attuale., en: Current text.}", "(sintesi)",
+     "amendments[0].commission.it: the Commission's text is marked '(sintesi)': an amendment quotes the proposal "
+     "verbatim (copy its wording from EUR-Lex)"),
+    ("{it: Testo attuale., en: Current text.}", "{it: Testo attuale., en: \" (Summary) Current text.\"}",
+     "(Summary)", "amendments[0].commission.en: the Commission's text is marked '(Summary)': an amendment quotes "
+     "the proposal verbatim (copy its wording from EUR-Lex)"),
+    ("{it: Testo attuale., en: Current text.}", "{it: \"-\", en: \"-\"}", "commission:",
+     "amendments[0].commission.it: a new provision has no Commission text: leave 'commission' out and its cell "
+     "stays empty"),
+])
+def test_commission_text_not_quoted_verbatim_is_a_warning(mini: Path, old: str, new: str, needle: str,
+                                                          message: str) -> None:
+    edit(mini, POS, old, new)
+    line = line_of(mini, POS, needle)
+    project = load_project(mini)
+    assert project.errors == []  # a warning: the build goes on
+    found = [str(p) for p in project.problems if message in str(p)]
+    assert len(found) == 1 and found[0].startswith(f"{POS}:{line}:") and ": warning: " in found[0], found
+
+
+def test_new_provision_has_no_commission_text(mini: Path) -> None:
+    edit(mini, POS, "    commission: {it: Testo attuale., en: Current text.}\n", "")
+    assert [p for p in load_project(mini).problems if "commission" in str(p)] == []

@@ -287,7 +287,7 @@ def test_bold_italic_and_code_are_character_styles(mini_files: Any, sample_files
         return [text(r) for r in root.iter(w("r")) if r.find(f"w:rPr/w:rStyle[@w:val='{style}']", NS) is not None]
 
     p = pkg(mini_files, "mini.it.docx")
-    assert "nuovo" in styled(p.doc, "Strong")  # "Testo **nuovo**." in the amendment
+    assert "nuovo" in styled(p.doc, "StrongEmphasis")  # "Testo **nuovo**." in the amendment: bold italic
     assert "Motivazione." in styled(p.doc, "Strong")
     joint = pkg(sample_files["joint-agenda-2026"], "joint-agenda-2026.it.docx")
     assert "packaging" in styled(joint.doc, "Emphasis")  # il *packaging* avanzato
@@ -722,8 +722,31 @@ def test_amendment_tables(sample_files: Any, mini_files: Any, lang: str, labels:
             head, *body = rows(tbl)
             assert [text(c) for c in cells(head)] == labels
             assert head.find("w:trPr/w:tblHeader", NS) is not None
-            assert len(body) == 1 and all(text(c) for c in cells(body[0]))
+            assert len(body) == 1 and text(cells(body[0])[1])  # the Commission's cell is empty for a new provision
+            # no row splits across pages: cantSplit on every row, before tblHeader (CT_TrPrBase order)
+            for tr in rows(tbl):
+                assert [c.tag for c in tr.find("w:trPr", NS)][:1] == [w("cantSplit")]
     assert found >= 4
+
+
+def test_amendments_follow_the_parliaments_conventions(sample_files: Any, mini_files: Any) -> None:
+    """New wording bold italic, a new provision's Commission cell empty (not "-")."""
+    def look(run: etree._Element) -> str:
+        style = run.find("w:rPr/w:rStyle", NS)
+        return style.get(w("val")) if style is not None else ""
+
+    new_provisions = 0
+    for files, d in [(mini_files, "mini")] + [(sample_files[x], x) for x in SAMPLE_IDS]:
+        for lang in ("it", "en"):
+            for tbl in tables(pkg(files, f"{d}.{lang}.docx").body, "AmendmentTable"):
+                commission, amendment = cells(rows(tbl)[1])
+                styles = {look(r) for r in amendment.iter(w("r")) if text(r).strip()}
+                assert "StrongEmphasis" in styles and "Strong" not in styles, (d, lang, styles)
+                if not text(commission):
+                    new_provisions += 1
+                    assert commission.findall("w:p", NS) and not list(commission.iter(w("r")))
+                assert text(commission) != "-"
+    assert new_provisions >= 4  # steel-2026 and microelectronics-2026 each hold one, in both languages
 
 
 # --- 9. draft marking --------------------------------------------------------------------------

@@ -122,9 +122,11 @@ class Amendment(Model):
     """Proposed wording, in the European Parliament's two-column layout."""
 
     eu_file: Slug
-    provision: Text  # "Article 2 – paragraph 1" / "Articolo 2 – paragrafo 1"
-    commission: Text  # the text proposed by the Commission; "-" for a new provision
-    amendment: Text  # new wording in **bold**
+    provision: Text  # "Article 2 – paragraph 1 – point a" / "Articolo 2 – paragrafo 1 – lettera a"
+    # The text proposed by the Commission, quoted verbatim, deleted words in **bold**;
+    # left out for a new provision (its cell stays empty, as the Parliament prints it).
+    commission: Text | None = None
+    amendment: Text  # new or changed wording in **bold** (printed bold italic)
     justification: Text
 
 

@@ -31,7 +31,7 @@ class RAmendment:
     number: int
     act: str
     provision: str
-    commission: str
+    commission: str  # "" for a new provision
     amendment: str
     justification: str
 
@@ -231,7 +231,8 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
         agreed=position_agreed(pos), summary=link(pos.summary[lang]), asks=asks,
         sections=[(s.heading[lang], link(s.body[lang])) for s in pos.sections],
         amendments=[
-            RAmendment(i, act_name(files[a.eu_file], labels), a.provision[lang], a.commission[lang].strip(),
+            RAmendment(i, act_name(files[a.eu_file], labels), a.provision[lang],
+                       a.commission[lang].strip() if a.commission else "",
                        a.amendment[lang].strip(), link(a.justification[lang]))
             for i, a in enumerate(pos.amendments, start=1)
         ],

@@ -79,6 +79,25 @@ def safe_url(url: str) -> bool:
     return SAFE_LINK.match(url) is not None and not url.startswith("#")
 
 
+# --- the Commission's text in an amendment -------------------------------------------------------
+
+# An amendment sets its wording against the Commission's own, word for word: a summary
+# or paraphrase in that column ("(summary) …") cannot be amended, nor found in EUR-Lex.
+_SUMMARY = re.compile(r"\s*\((summary|sintesi|riassunto|paraphrase|parafrasi)\)", re.I)
+_NO_TEXT = re.compile(r"\s*[-\u2013\u2014]?\s*\Z")
+
+
+def commission_findings(text: str) -> Iterator[Finding]:
+    """Warnings for a Commission-text cell that is not a verbatim quotation."""
+    m = _SUMMARY.match(text)
+    if m is not None:
+        yield (m.start(1) - 1, f"the Commission's text is marked '({m.group(1)})': an amendment quotes the "
+                               "proposal verbatim (copy its wording from EUR-Lex)", True)
+    elif _NO_TEXT.match(text):
+        yield (0, "a new provision has no Commission text: leave 'commission' out and its cell stays empty",
+               True)
+
+
 # --- Markdown ---------------------------------------------------------------------------------
 
 MAX_NESTING = 6  # lists and quotes inside one text; the writer and Word go deeper, readers do not

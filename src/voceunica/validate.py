@@ -334,6 +334,9 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
         if am.eu_file not in eu_keys:
             out.append(source.problem(("amendments", i, "eu_file"), f"amendments[{i}].eu_file: no EU file "
                                       f"with key '{am.eu_file}' in this position"))
+        for loc, _lang, text in iter_texts(am.commission, ("amendments", i, "commission")):
+            for index, message, warning in textrules.commission_findings(text):
+                out.append(_text_problem(source, loc, text, index, f"{_dotted(loc)}: {message}", warning=warning))
     for i, note in enumerate(pos.notes):
         if note.key not in used:
             out.append(source.problem(("notes", i, "key"), f"note '{note.key}' is never cited", warning=True))
