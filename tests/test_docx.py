@@ -795,14 +795,25 @@ def _list_groups(body: etree._Element) -> list[list[etree._Element]]:
     return groups
 
 
-@pytest.mark.parametrize("layout", ["it", "en", "it-en"])
-def test_each_numbered_list_restarts_at_one(sample_files: Any, layout: str) -> None:
-    p = pkg(sample_files["joint-agenda-2026"], f"joint-agenda-2026.{layout}.docx")
+# Several numbered lists, each under a heading (which keeps the parallel text's cells apart).  (The
+# sample's dossiers print one numbered list each, the key messages, since the joint agenda prints
+# each ask once.)
+_LISTS_MD = "".join(f"# Sezione {i}\n\n1. primo\n2. secondo\n\n## A\n\n1. terzo\n\n- punto\n\n"
+                    "## B\n\n1. quarto\n2. quinto\n\n" for i in range(1, 3))
+
+
+@pytest.mark.parametrize("layout", ["single", "parallel"])
+def test_each_numbered_list_restarts_at_one(mini_project: Project, meta_it: Any, layout: str) -> None:
+    reference = mini_project.reference_docx
+    if layout == "single":
+        p = Package(markdown_to_docx(_LISTS_MD, meta_it, reference=reference))
+    else:
+        meta_en = docx_meta(mini_project, resolve(mini_project, "mini", "en"))
+        p = Package(parallel_docx(_LISTS_MD, meta_it, _LISTS_MD, meta_en, reference=reference))
     groups = _list_groups(p.body)
-    langs = ["it", "en"] if layout == "it-en" else [layout]
-    expected = sum(1 for lang in langs for t in md_parser().parse(md_body(
-        sample_files["joint-agenda-2026"], f"joint-agenda-2026.{lang}.md")) if t.type == "ordered_list_open")
-    assert len(groups) == expected >= 5
+    columns = 2 if layout == "parallel" else 1
+    expected = columns * sum(1 for t in md_parser().parse(_LISTS_MD) if t.type == "ordered_list_open")
+    assert len(groups) == expected >= 6
     numbering = p.xml("word/numbering.xml")
     nums = {n.get(w("numId")): n for n in numbering.findall("w:num", NS)}
     style = p.xml("word/styles.xml").find("w:style[@w:styleId='ListNumber']", NS)
