@@ -2,8 +2,9 @@
 
 Pure functions: no I/O, no templates.  Everything a template needs is
 already chosen (the language), formatted (numbers, dates — see `fmt`),
-numbered (tables, figures, amendments) and linked (footnotes namespaced per
-position), so templates never juggle languages or formats.
+numbered (tables, figures, amendments — each across the dossier) and linked
+(one footnote per EU act or note, however many positions cite it), so
+templates never juggle languages or formats.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from voceunica import fmt, locales
 from voceunica.fingerprint import agreed as position_agreed
-from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, Dossier, EUFile, Position, Text
+from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, Dossier, EUFile, Note, Position, Text
 from voceunica.project import AnnexData, Cell, Project
 from voceunica.textrules import FOOTNOTE_REF
 
@@ -149,7 +150,11 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
     labels = {k: v[lang] for k, v in project.labels.items()}
     positions = [project.positions[p] for p in d.positions]
     footnotes: list[Footnote] = []
-    rpositions = [_position(p, lang, labels, footnotes) for p in positions]
+    noted: dict[tuple[str, ...], str] = {}  # note_identity → the label of its one footnote
+    rpositions: list[RPosition] = []
+    for p in positions:
+        amended = sum(len(r.amendments) for r in rpositions)
+        rpositions.append(_position(p, lang, labels, footnotes, noted, amended + 1))
     draft = not all(position_agreed(p) for p in positions)
     addresses = []
     for ref in d.addresses:
@@ -202,17 +207,34 @@ def _trim(text: str) -> str:
     return _LEADING_BLANK_LINES.sub("", text).rstrip()
 
 
-def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote]) -> RPosition:
+def note_identity(item: EUFile | Note) -> tuple[str, ...]:
+    """What makes two positions' notes one footnote: the same act (its CELEX number,
+    else its COM reference, else its act number), or a note of the same words in
+    every language (line breaks and indentation aside)."""
+    if isinstance(item, EUFile):
+        if item.celex:
+            return ("celex", item.celex)
+        return ("com", item.com) if item.com else ("number", item.number or "")
+    return ("note", *(" ".join(item.text[x].split()) for x in LANGS))
+
+
+def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote],
+              noted: dict[tuple[str, ...], str], first_amendment: int) -> RPosition:
+    """`noted` holds the label of every footnote made so far in the dossier: a note
+    already made by an earlier position is cited by its label, not made again.  A
+    label is '{position id}-{key}' of the first position to cite the note
+    (pipeline.source_of reads it back)."""
     defs: dict[str, str] = {f.key: eu_file_line(f, lang, labels) for f in pos.eu_files}
     defs.update({n.key: n.text[lang] for n in pos.notes})
-    cited: set[str] = set()
+    ids: dict[str, tuple[str, ...]] = {f.key: note_identity(f) for f in pos.eu_files}
+    ids.update({n.key: note_identity(n) for n in pos.notes})
 
     def link(text: str) -> str:
         def sub(m: re.Match[str]) -> str:
             key = m.group(1)
-            label = f"{pos.id}-{key}"
-            if key not in cited:
-                cited.add(key)
+            label = noted.get(ids[key])
+            if label is None:
+                label = noted[ids[key]] = f"{pos.id}-{key}"
                 footnotes.append(Footnote(label, defs[key]))
             return f"[^{label}]"
 
@@ -222,7 +244,7 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
     asks = []
     for ask in pos.asks:
         text = link(ask.text[lang])
-        if ask.eu_file and f"[^{pos.id}-{ask.eu_file}]" not in text:
+        if ask.eu_file and f"[^{noted.get(ids[ask.eu_file])}]" not in text:
             text += link(f"[^{ask.eu_file}]")
         asks.append(text)
     return RPosition(
@@ -234,7 +256,7 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
             RAmendment(i, act_name(files[a.eu_file], labels), a.provision[lang],
                        a.commission[lang].strip() if a.commission else "",
                        a.amendment[lang].strip(), link(a.justification[lang]))
-            for i, a in enumerate(pos.amendments, start=1)
+            for i, a in enumerate(pos.amendments, start=first_amendment)
         ],
     )
 
