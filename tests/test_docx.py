@@ -769,7 +769,7 @@ def test_draft_is_marked_on_every_page_and_agreed_is_not(tmp_path: Path, mini_fi
         for which in ("default", "first"):  # the cover too
             head = _header_footer(p, "header", which)
             marks = paragraphs(head, "DraftMarking")
-            assert [text(x) for x in marks] == ["BOZZA / DRAFT"], (lang, which)
+            assert [text(x) for x in marks] == [{"it": "BOZZA", "en": "DRAFT"}[lang]], (lang, which)
         assert "DraftMarking" in p.style_ids("paragraph")
         agreed = pkg(mini_files, f"mini.{lang}.docx")
         for name, xml in _xml_parts(agreed).items():

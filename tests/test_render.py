@@ -75,8 +75,10 @@ def test_draft_dossier_says_so_and_shows_position_status(mini: Path) -> None:
     pos = mini / "positions" / "steel-mini.yaml"
     pos.write_text(pos.read_text(encoding="utf-8").replace("status: agreed", "status: draft"), encoding="utf-8")
     md = render(mini, "it")
-    assert "> **BOZZA / DRAFT** – Bozza: non tutte le posizioni" in md
-    assert "*Posizione `steel-mini` · Versione 1.0.0 · Stato: Bozza*" in md
+    assert "> **BOZZA** – Bozza: non tutte le posizioni" in md
+    assert "*Versione 1.0.0 · Stato: Bozza*" in md
+    assert "`steel-mini`" not in md  # the position's id is internal
+    assert "> **DRAFT** – Draft: not every position" in render(mini, "en")
     assert "BOZZA" not in render_final(mini)
 
 

@@ -241,9 +241,10 @@ def _header_footer(w: Writer, metas: list[DocxMeta]) -> None:
     tag = LANG_TAGS[m.lang]
     section = w.doc.sections[0]
     section.different_first_page_header_footer = True
-    draft = ooxml.paragraph(w.sid("Draft Marking"), ooxml.run(m.labels["draft_marking"], None, tag)) if m.draft \
-        else ""
     tagged = [(x, LANG_TAGS[x.lang]) for x in metas]  # each meta with its language tag
+    # 'BOZZA' / 'DRAFT', or 'BOZZA / DRAFT' over the parallel text
+    draft = ooxml.paragraph(w.sid("Draft Marking"), _joined([(x.labels["draft_marking"], t) for x, t in tagged])) \
+        if m.draft else ""
     short = _joined([(x.short_title, t) for x, t in tagged])
     version = _joined([(x.labels["version"], t) for x, t in tagged]) + ooxml.run(f" {m.version}", None, tag)
     head = ooxml.paragraph(w.sid("Header"), short + ooxml.run_xml("<w:tab/>", None, tag) + version)
