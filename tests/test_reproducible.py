@@ -21,15 +21,15 @@ from voceunica.pipeline import build
 
 EPOCH = "1790000000"
 DOCX_SHA256 = {
-    "joint-agenda-2026.en.docx": "61572381c20582e620f960369d429b43c1314578f4f89866d9b07d84a923fd05",
-    "joint-agenda-2026.it-en.docx": "aa180cc2712af63001427969a9a15b7b4eaa3e0ca329f48afc6c71436a54fd46",
-    "joint-agenda-2026.it.docx": "fb720f57864524378b81415eaccd55e3113e470650f6bf82d8d6fe8fcd1c8861",
-    "microelectronics-2026.en.docx": "4c48b82dd264dd18e12dfa5cc5013348c09444e035769aab391b2679abb1c641",
-    "microelectronics-2026.it-en.docx": "1338d6c28dce606aaf102d115f155fa7b57b99427fb5a7267e94e07118c6fb37",
-    "microelectronics-2026.it.docx": "38f2fdc2be2e6c0489933cbe6bca614f068ce943ea42cb17247c8dbb1d7396b7",
-    "steel-2026.en.docx": "5c60ecd07c971773bbd970446ed9f4806e101137579fc0652d1feed64abba37a",
-    "steel-2026.it-en.docx": "efa26722d26b31f3423c32f8ab4490f764a826a68a62db6ad205b90e54f863a0",
-    "steel-2026.it.docx": "c84ed16b05d9a889da71671594bdb530df5584868313455d704710e32b64887f",
+    "joint-agenda-2026.en.docx": "5fc24548f57150e65157b26e33f94a73cea7b98ab1188e81e09ee2940ee64905",
+    "joint-agenda-2026.it-en.docx": "6049f0e284ce3e994258851ed13385d35a1c48b428828c9021afc5274a3be89c",
+    "joint-agenda-2026.it.docx": "eed658c8c012329b56d73dc2695accac4964ae57a16c5ff0de09f5c1128c410f",
+    "microelectronics-2026.en.docx": "f66db7a54b12618061f4a376f0e32a0a26b1a59c9fe614eb1c13a77b91a97998",
+    "microelectronics-2026.it-en.docx": "60d5774f7114028037ce43a6288e0142845a820a4a19800da0758244f6b00e60",
+    "microelectronics-2026.it.docx": "14c84afc5257238fd3e562369fe1d4a9945598bfef8c360c5b3e09a3f1a17bf9",
+    "steel-2026.en.docx": "47a2748d1d623ad0d7678b00d5c861d244ceb3ed3ac5821799f12391a6f7956e",
+    "steel-2026.it-en.docx": "910eceb87acfe890cc241df4583c4d4346f1fef04fcd8b5076e045f7787c8259",
+    "steel-2026.it.docx": "41c6a71ca0f910a9d8d2bb2c8e93c59789865f5f454343ba2d5b5ee023899319",
 }
 
 
