@@ -22,13 +22,13 @@ from voceunica.pipeline import build
 EPOCH = "1790000000"
 DOCX_SHA256 = {
     "joint-agenda-2026.en.docx": "5fc24548f57150e65157b26e33f94a73cea7b98ab1188e81e09ee2940ee64905",
-    "joint-agenda-2026.it-en.docx": "6049f0e284ce3e994258851ed13385d35a1c48b428828c9021afc5274a3be89c",
+    "joint-agenda-2026.it-en.docx": "298b374383424aa432483870bc900d32f6b17fd77ecc2ec5b9a3b3621569a88e",
     "joint-agenda-2026.it.docx": "eed658c8c012329b56d73dc2695accac4964ae57a16c5ff0de09f5c1128c410f",
     "microelectronics-2026.en.docx": "f66db7a54b12618061f4a376f0e32a0a26b1a59c9fe614eb1c13a77b91a97998",
-    "microelectronics-2026.it-en.docx": "60d5774f7114028037ce43a6288e0142845a820a4a19800da0758244f6b00e60",
+    "microelectronics-2026.it-en.docx": "6252872d20c5bfac3597c7b1709485b5057c6f2e4aa607d9eae012c40d6b98b9",
     "microelectronics-2026.it.docx": "14c84afc5257238fd3e562369fe1d4a9945598bfef8c360c5b3e09a3f1a17bf9",
     "steel-2026.en.docx": "47a2748d1d623ad0d7678b00d5c861d244ceb3ed3ac5821799f12391a6f7956e",
-    "steel-2026.it-en.docx": "910eceb87acfe890cc241df4583c4d4346f1fef04fcd8b5076e045f7787c8259",
+    "steel-2026.it-en.docx": "08f64e57cb835a8dda58edc2b84f92fc67cce49411f4edddf2c1980cd5a11613",
     "steel-2026.it.docx": "41c6a71ca0f910a9d8d2bb2c8e93c59789865f5f454343ba2d5b5ee023899319",
 }
 

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from voceunica.docx.writer import State, Writer
 
 
+NO_KEEP_NEXT = '<w:keepNext w:val="0"/>'  # right after pStyle: headings have no numPr
+
+
 def _heading(w: Writer, node: SyntaxTreeNode, st: State) -> str:
     level = int(node.tag[1])
     style = st.lang.headings.get(level)
@@ -31,7 +34,10 @@ def _heading(w: Writer, node: SyntaxTreeNode, st: State) -> str:
     if mark:
         content = ooxml.bookmark(mark[0], mark[1], content)
     st.pending = None
-    return ooxml.paragraph(style, content)
+    # In a table cell "keep with next" means nothing to Word, but LibreOffice keeps the whole
+    # parallel grid off a page whose first row starts with such a heading: a brief's page 1 was
+    # left 45 % empty.  The heading styles keep it everywhere else.
+    return ooxml.paragraph(style, content, extra_ppr=NO_KEEP_NEXT if st.lang.in_grid else "")
 
 
 def paragraph(w: Writer, node: SyntaxTreeNode, st: State, style: str = "Body Text",

@@ -28,9 +28,10 @@ if TYPE_CHECKING:
     from voceunica.docx.model import DocxMeta
 
 
-def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True) -> Lang:
+def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True, grid: bool = False) -> Lang:
     prefix = "Heading" if outline else "Parallel Heading"
-    return Lang(code, LANG_TAGS[code], {n: w.sid(f"{prefix} {n}") for n in (1, 2, 3)}, width, in_outline=outline)
+    return Lang(code, LANG_TAGS[code], {n: w.sid(f"{prefix} {n}") for n in (1, 2, 3)}, width, in_outline=outline,
+                in_grid=grid)
 
 
 def single(markdown: str, meta: DocxMeta, reference: Path | bytes, images: Mapping[str, bytes]) -> bytes:
@@ -51,8 +52,8 @@ def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, refer
     w = Writer(reference, images)
     col = TEXT_WIDTH_TWIPS // 2
     cell_width = col - 2 * 113
-    it = _make_lang(w, "it", cell_width)
-    en = _make_lang(w, "en", cell_width, outline=False)
+    it = _make_lang(w, "it", cell_width, grid=True)
+    en = _make_lang(w, "en", cell_width, outline=False, grid=True)
     blocks_it, notes_it = w.parse(md_it)
     blocks_en, notes_en = w.parse(md_en)
     seg_it, seg_en = _segments(blocks_it), _segments(blocks_en)

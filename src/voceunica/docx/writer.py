@@ -48,6 +48,7 @@ class Lang:
     headings: dict[int, str]  # Markdown heading level -> style id
     width: int  # text width available, twips
     in_outline: bool = True  # headings go to the table of contents
+    in_grid: bool = False  # written inside the parallel text's table cells
 
 
 @dataclass
