@@ -193,16 +193,15 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
     raw = md_lines[line_no - 1] if line_no and 0 < line_no <= len(md_lines) else ""
     dossier = project.dossiers[dossier_id]
     note = _NOTE_DEF.match(raw)
-    if note is not None:  # a footnote: its label is '<position>-<key>' (resolve.py)
-        for pid in dossier.positions:
-            pos, source = project.positions.get(pid), project.sources.get(f"position:{pid}")
-            key = note.group(1)[len(pid) + 1:] if note.group(1).startswith(pid + "-") else None
-            if pos is None or source is None or key is None:
-                continue
-            for group in ("notes", "eu_files"):
-                for i, item in enumerate(getattr(pos, group)):
-                    if item.key == key:
-                        return source.problem((group, i, "key"), f"{group}[{i}] ({key}): {exc}")
+    if note is not None:  # a footnote: resolve knows which position's eu_files/notes entry made it
+        from voceunica.resolve import resolve
+
+        origins = {f.label: f.origin for f in resolve(project, dossier_id, lang).footnotes}
+        pid, group, i = origins.get(note.group(1), ("", "", 0))
+        source = project.sources.get(f"position:{pid}")
+        if source is not None:
+            key = getattr(project.positions[pid], group)[i].key
+            return source.problem((group, i, "key"), f"{group}[{i}] ({key}): {exc}")
     needle = _MD_LEAD.sub("", raw).strip()
     candidates: list[tuple[str, Position | Dossier]] = [
         (f"position:{p}", project.positions[p]) for p in dossier.positions if p in project.positions]

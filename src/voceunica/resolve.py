@@ -25,6 +25,7 @@ from voceunica.textrules import FOOTNOTE_REF
 class Footnote:
     label: str
     text: str  # Markdown
+    origin: tuple[str, str, int] = ("", "", 0)  # (position id, "eu_files" | "notes", index): where it is written
 
 
 @dataclass(frozen=True)
@@ -222,10 +223,11 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
               noted: dict[tuple[str, ...], str], first_amendment: int) -> RPosition:
     """`noted` holds the label of every footnote made so far in the dossier: a note
     already made by an earlier position is cited by its label, not made again.  A
-    label is '{position id}-{key}' of the first position to cite the note
-    (pipeline.source_of reads it back)."""
-    defs: dict[str, str] = {f.key: eu_file_line(f, lang, labels) for f in pos.eu_files}
-    defs.update({n.key: n.text[lang] for n in pos.notes})
+    label is '{position id}-{key}' of the first position to cite the note, and the
+    footnote keeps where that note is written (pipeline.source_of reports there)."""
+    defs: dict[str, tuple[str, str, int]] = {
+        f.key: (eu_file_line(f, lang, labels), "eu_files", i) for i, f in enumerate(pos.eu_files)}
+    defs.update({n.key: (n.text[lang], "notes", i) for i, n in enumerate(pos.notes)})
     ids: dict[str, tuple[str, ...]] = {f.key: note_identity(f) for f in pos.eu_files}
     ids.update({n.key: note_identity(n) for n in pos.notes})
 
@@ -235,7 +237,8 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
             label = noted.get(ids[key])
             if label is None:
                 label = noted[ids[key]] = f"{pos.id}-{key}"
-                footnotes.append(Footnote(label, defs[key]))
+                text, group, index = defs[key]
+                footnotes.append(Footnote(label, text, (pos.id, group, index)))
             return f"[^{label}]"
 
         return FOOTNOTE_REF.sub(sub, _trim(text))
