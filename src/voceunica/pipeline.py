@@ -66,7 +66,6 @@ def output_problems(project: Project) -> list[Problem]:
     knows nothing of Word or releases."""
     from voceunica.diff.changelog import LABELS as NOTES_LABELS
     from voceunica.docx.styles import LABELS as WORD_LABELS, missing_styles
-    from voceunica.load import MAX_BINARY_BYTES, read_project_file
 
     out: list[Problem] = []
     if project.labels and "labels" in project.sources:
@@ -78,7 +77,7 @@ def output_problems(project: Project) -> list[Problem]:
         return out + [problem(shown, 1, 1, "missing: the DOCX writer takes its Word styles from it "
                                            "(python -m voceunica.docx.reference templates/reference.docx)")]
     try:
-        data = read_project_file(project.root, project.reference_docx, shown, limit=MAX_BINARY_BYTES)
+        data = project.asset("reference.docx")
     except VoceunicaError as exc:
         return out + exc.problems
     missing = missing_styles(data)
@@ -142,12 +141,10 @@ def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedD
     (`docx.proof`) before it is kept: a file that lost a word is never written."""
     from voceunica import docx as writer
     from voceunica.docx.proof import prove
-    from voceunica.load import MAX_BINARY_BYTES, read_project_file
 
     dossier = project.dossiers[dossier_id]
     out: dict[str, bytes] = {}
-    reference = read_project_file(project.root, project.reference_docx, "templates/reference.docx",
-                                  limit=MAX_BINARY_BYTES)
+    reference = project.asset("reference.docx")
     images = {name: data for name, data in files.items() if name.endswith(".png") and isinstance(data, bytes)}
     metas = {lang: docx_meta(project, rd, epoch) for lang, rd in resolved.items()}
     langs: tuple[str, ...] = ()
@@ -224,12 +221,11 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
 
 def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -> DocxMeta:
     from voceunica import docx as writer
-    from voceunica.load import MAX_BINARY_BYTES, read_project_file
+    from voceunica.regions import REGIONS
     from voceunica.resolve import author_line
 
-    logos = {region: project.root / "templates" / f"logo-{region}.png" for region in ("lombardia", "veneto")}
-    data = {region: read_project_file(project.root, path, f"templates/{path.name}", limit=MAX_BINARY_BYTES)
-            for region, path in logos.items() if os.path.lexists(path)}
+    logos = {region: project.root / "templates" / f"logo-{region}.png" for region in REGIONS}
+    data = {region: project.asset(path.name) for region, path in logos.items() if os.path.lexists(path)}
     dossier = project.dossiers[rd.id]
     authors = tuple(
         writer.Author(name=name, line=author_line(name, office), transparency_register=tr,
@@ -255,10 +251,23 @@ def _plain(markdown_line: str) -> str:
 ProgressFn = Callable[[int, int, str], None]
 
 
-def inputs_digest(project: Project, dossier_id: str, epoch: int | None) -> str:
+def templates_digest(project: Project) -> bytes:
+    """A hash of every file under templates/: shared by all dossiers, so a build makes it once."""
+    from voceunica.load import MAX_CSV_BYTES, read_project_file
+
+    h = hashlib.sha256()
+    for p in sorted(p for p in (project.root / "templates").rglob("*") if p.is_file()):
+        rel = p.relative_to(project.root).as_posix()
+        h.update(rel.encode() + b"\0")
+        h.update(hashlib.sha256(read_project_file(project.root, p, rel, limit=MAX_CSV_BYTES)).digest())
+    return h.digest()
+
+
+def inputs_digest(project: Project, dossier_id: str, epoch: int | None, templates: bytes | None = None) -> str:
     """A hash of everything a dossier's outputs depend on: its YAML, its
-    positions and annexes, every template, the voceunica version and the
-    timestamp.  Equal digests mean the outputs would be byte-identical."""
+    positions and annexes, every template (`templates`: templates_digest, when
+    the caller has it already), the voceunica version and the timestamp.
+    Equal digests mean the outputs would be byte-identical."""
     from voceunica import __version__
     from voceunica.load import MAX_CSV_BYTES, read_project_file
 
@@ -268,12 +277,12 @@ def inputs_digest(project: Project, dossier_id: str, epoch: int | None) -> str:
     for a in d.annexes:
         meta = project.files[f"annex:{a}"]
         paths += [meta, meta.with_suffix(".csv")]
-    paths += sorted(p for p in (project.root / "templates").rglob("*") if p.is_file())
     h = hashlib.sha256(f"voceunica {__version__}\0epoch {epoch}\0".encode())
     for p in paths:
         rel = p.relative_to(project.root).as_posix()
         h.update(rel.encode() + b"\0")
         h.update(hashlib.sha256(read_project_file(project.root, p, rel, limit=MAX_CSV_BYTES)).digest())
+    h.update(templates if templates is not None else templates_digest(project))
     return h.hexdigest()
 
 
@@ -386,7 +395,8 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     # --force rebuilds the dossiers asked for; the cache keeps every other dossier's entry (dropping
     # them made the next plain build redo 99 dossiers of 100 after `build ONE --force`).
     cache = _load_cache(target)
-    digests = {d: inputs_digest(project, d, epoch) + (":pdf" if pdf else "") for d in ids}
+    shared = templates_digest(project)
+    digests = {d: inputs_digest(project, d, epoch, shared) + (":pdf" if pdf else "") for d in ids}
     todo = [d for d in ids if force or not _up_to_date(target, cache.get(d), digests[d])]
     skipped = [d for d in ids if d not in todo]
     rendered = render_many(project, todo, epoch, jobs, progress)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from voceunica.errors import Problem
-from voceunica.load import SourceMap
+from voceunica.load import MAX_BINARY_BYTES, SourceMap, read_project_file
 from voceunica.model import Annex, Dossier, Position, Text
 
 Cell = str | int | Decimal | None
@@ -36,6 +36,7 @@ class Project:
     files: dict[str, Path] = field(default_factory=dict)  # same keys -> file
     problems: list[Problem] = field(default_factory=list)
     templates: dict[str, bytes] = field(default_factory=dict)  # every template under templates/, to compile
+    _assets: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -47,3 +48,12 @@ class Project:
     @property
     def reference_docx(self) -> Path:
         return self.root / "templates" / "reference.docx"
+
+    def asset(self, name: str) -> bytes:
+        """A file of templates/ (reference.docx, a logo), read once through the safe reader:
+        every dossier and language of a build uses the same bytes (forked workers inherit
+        what the parent read).  Raises VoceunicaError when the file is refused."""
+        if name not in self._assets:
+            path = self.root / "templates" / name
+            self._assets[name] = read_project_file(self.root, path, f"templates/{name}", limit=MAX_BINARY_BYTES)
+        return self._assets[name]
