@@ -8,6 +8,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# The mini fixture's files, as the tests name them (project-relative, as problems print them).
+POS = "positions/steel-mini.yaml"
+DOS = "dossiers/mini.yaml"
+ANNEX = "dossiers/annexes/exports.yaml"
+CSV = "dossiers/annexes/exports.csv"
+LABELS = "templates/labels.yaml"
+TEMPLATE = "templates/dossier.md.j2"
+
 
 def make_project(tmp_path: Path, name: str = "mini") -> Path:
     """A copy of a fixture project with the repository's real templates."""
@@ -15,6 +23,14 @@ def make_project(tmp_path: Path, name: str = "mini") -> Path:
     shutil.copytree(FIXTURES / name, root)
     shutil.copytree(REPO / "templates", root / "templates")
     return root
+
+
+def make_draft(root: Path) -> None:
+    """The mini position back to draft (as an edit awaiting sign-off leaves it)."""
+    pos = root / POS
+    text = pos.read_text(encoding="utf-8")
+    assert "status: agreed" in text
+    pos.write_text(text.replace("status: agreed", "status: draft"), encoding="utf-8")
 
 
 @pytest.fixture

@@ -36,17 +36,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_project
+from conftest import ANNEX, CSV, DOS, LABELS, POS, TEMPLATE, make_project
 
 VOCEUNICA = Path(sys.executable).parent / "voceunica"
 SECRET = "SECRET-bad-inputs-5b1e0d-never-print"
 
-POS = "positions/steel-mini.yaml"
-DOS = "dossiers/mini.yaml"
-ANNEX = "dossiers/annexes/exports.yaml"
-CSV = "dossiers/annexes/exports.csv"
-LABELS = "templates/labels.yaml"
-TEMPLATE = "templates/dossier.md.j2"
 BODY_EN = "        The definitive period started on 1 January 2026[^note].\n"
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="symbolic links, FIFOs, signals")

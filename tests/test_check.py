@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from voceunica.validate import load_project
+from conftest import POS, DOS, ANNEX, CSV
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> None:
@@ -25,10 +26,6 @@ def line_of(root: Path, rel: str, needle: str) -> int:
     return next(i for i, line in enumerate(lines, start=1) if needle in line)
 
 
-POS = "positions/steel-mini.yaml"
-DOS = "dossiers/mini.yaml"
-ANNEX = "dossiers/annexes/exports.yaml"
-CSV = "dossiers/annexes/exports.csv"
 
 
 def test_fixture_is_clean(mini: Path) -> None:

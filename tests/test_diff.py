@@ -16,9 +16,8 @@ from voceunica.diff import (
 from voceunica.gitrev import project_at
 from voceunica.project import Project
 from voceunica.validate import load_project
+from conftest import POS, CSV
 
-POS = "positions/steel-mini.yaml"
-CSV = "dossiers/annexes/exports.csv"
 NEEDS_GIT = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 

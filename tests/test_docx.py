@@ -25,6 +25,7 @@ from voceunica.docx import DocxError, markdown_to_docx, parallel_docx
 from voceunica.pipeline import docx_meta, render_dossier
 from voceunica.render import split_front_matter
 from voceunica.resolve import resolve
+from conftest import make_draft
 from voceunica.project import Project
 from voceunica.validate import load_project
 
@@ -766,10 +767,7 @@ def _xml_parts(p: Package) -> dict[str, str]:
 
 def test_draft_is_marked_on_every_page_and_agreed_is_not(tmp_path: Path, mini_files: Any, no_epoch: None) -> None:
     root = _copy_mini(tmp_path / "mini")
-    pos = root / "positions" / "steel-mini.yaml"
-    src = pos.read_text(encoding="utf-8")
-    assert "status: agreed" in src
-    pos.write_text(src.replace("status: agreed", "status: draft"), encoding="utf-8")
+    make_draft(root)
     project = load_project(root)
     assert project.errors == []
     draft = render_dossier(project, "mini")

@@ -16,14 +16,10 @@ import pytest
 
 from voceunica import load
 from voceunica.validate import load_project
+from conftest import POS, DOS, ANNEX, CSV, TEMPLATE
 
 SECRET = "SECRET-7f3a9c-do-not-print"
 
-POS = "positions/steel-mini.yaml"
-DOS = "dossiers/mini.yaml"
-ANNEX = "dossiers/annexes/exports.yaml"
-CSV = "dossiers/annexes/exports.csv"
-TEMPLATE = "templates/dossier.md.j2"
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="symbolic links, FIFOs")
 

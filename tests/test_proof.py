@@ -18,8 +18,8 @@ from voceunica import pipeline
 from voceunica.docx import DocxError, ooxml, proof, writer
 from voceunica.docx.package import rezip
 from voceunica.errors import VoceunicaError
+from conftest import POS
 
-POS = "positions/steel-mini.yaml"
 
 
 def _line_of(root: Path, rel: str, needle: str) -> int:

@@ -14,8 +14,8 @@ from voceunica.fingerprint import agreed, fingerprint, signoff_state, translatio
 from voceunica.pipeline import check
 from voceunica.validate import load_project
 from voceunica.yamledit import mark_translated, record_signoff
+from conftest import POS
 
-POS = "positions/steel-mini.yaml"
 NEEDS_GIT = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import REPO, make_project
+from conftest import REPO, make_draft, make_project
 from voceunica.pipeline import render_dossier, source_of
 from voceunica.project import Project
 from voceunica.render import split_front_matter
@@ -153,8 +153,7 @@ def test_amendments_are_numbered_across_the_dossier(joint: dict[str, bytes | str
 
 def test_a_draft_is_marked_in_its_own_language(tmp_path: Path, no_epoch: None) -> None:
     root = make_project(tmp_path)
-    pos = root / "positions" / "steel-mini.yaml"
-    pos.write_text(pos.read_text(encoding="utf-8").replace("status: agreed", "status: draft"), encoding="utf-8")
+    make_draft(root)
     dossier = root / "dossiers" / "mini.yaml"
     src = dossier.read_text(encoding="utf-8")
     assert "layouts: [single]" in src

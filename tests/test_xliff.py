@@ -13,9 +13,9 @@ from voceunica.errors import VoceunicaError
 from voceunica.fingerprint import translation_status
 from voceunica.validate import load_project
 from voceunica.xliff import XLIFF_NS, export_xliff, import_xliff
+from conftest import POS
 
 X = f"{{{XLIFF_NS}}}"
-POS = "positions/steel-mini.yaml"
 
 
 def units(data: bytes) -> dict[str, etree._Element]:
