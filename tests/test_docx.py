@@ -52,9 +52,9 @@ RT_FOOTNOTES = f"{R}/footnotes"
 CT_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 TAGS = {"it": "it-IT", "en": "en-GB"}
 SAMPLE_IDS = ("steel-2026", "microelectronics-2026", "joint-agenda-2026")
-# microelectronics-2026 is a position paper on one position: a brief by default (no cover, no contents)
-COVERED = ("steel-2026", "joint-agenda-2026")
-BRIEF = ("microelectronics-2026",)
+# the two position papers are briefs (no cover, no contents); the joint agenda is a dossier
+COVERED = ("joint-agenda-2026",)
+BRIEF = ("steel-2026", "microelectronics-2026")
 
 
 def w(name: str) -> str:
@@ -1021,9 +1021,9 @@ def pdfs(sample_files: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     if exe is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     folder = tmp_path_factory.mktemp("soffice")
-    names = ["steel-2026.it.docx", "steel-2026.it-en.docx"]
+    names = ["joint-agenda-2026.it.docx", "steel-2026.it-en.docx", "steel-2026.en.docx"]
     for name in names:
-        (folder / name).write_bytes(pkg(sample_files["steel-2026"], name).data)
+        (folder / name).write_bytes(pkg(sample_files[name.split(".")[0]], name).data)
     subprocess.run([exe, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(folder)] + [str(folder / n) for n in names],
                    capture_output=True, check=True, timeout=240)
@@ -1039,25 +1039,44 @@ def _pdftotext(pdf: Path) -> str:
 
 
 @pytest.mark.soffice
-@pytest.mark.parametrize("name", ["steel-2026.it.docx", "steel-2026.it-en.docx"])
+@pytest.mark.parametrize("name", ["joint-agenda-2026.it.docx", "steel-2026.it-en.docx"])
 def test_libreoffice_lays_the_document_out(pdfs: dict[str, Path], name: str, sample_project: Project) -> None:
     pdf = pdfs[name]
     assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
     raw = _pdftotext(pdf)
     flat = " ".join(raw.split())
-    title = resolve(sample_project, "steel-2026", "it").title
+    dossier = name.split(".")[0]
+    title = resolve(sample_project, dossier, "it").title
     assert title in flat
-    assert "Indice" in flat
     assert "32023R0956" in flat  # a footnote: CELEX of the CBAM regulation
     assert "Tabella 1" in flat
     pages = raw.split("\f")[:-1]
     assert len(pages) >= 3
-    # the cover has no running header and no page number; page 2 onwards do
-    assert "Pagina" not in pages[0]
-    assert f"Pagina 2 di {len(pages)}" in " ".join(pages[1].split())
-    assert "Siderurgia 2026" in pages[1]
     if name.endswith("it-en.docx"):
         assert "Table 1" in flat and "ITALIANO" in flat.upper() and "ENGLISH" in flat.upper()
+        return
+    # the dossier layout: a cover without running header or page number, then the contents
+    assert "Indice" in flat
+    assert "Pagina" not in pages[0]
+    assert f"Pagina 2 di {len(pages)}" in " ".join(pages[1].split())
+    assert resolve(sample_project, dossier, "it").short_title in pages[1]
+
+
+@pytest.mark.soffice
+def test_a_brief_opens_with_dateline_title_and_first_key_message(pdfs: dict[str, Path],
+                                                                 sample_project: Project) -> None:
+    """Issue 12's acceptance: steel-2026.en (a brief) holds on page 1 the dateline, the title and the first
+    key message, and runs to at most 5 pages."""
+    raw = _pdftotext(pdfs["steel-2026.en.docx"])
+    pages = raw.split("\f")[:-1]
+    first = " ".join(pages[0].split())
+    rd = resolve(sample_project, "steel-2026", "en")
+    assert "Brussels, 20 November 2026" in first
+    assert " ".join(rd.title.split()) in first
+    first_words = " ".join(re.sub(r"[*_\[\]]", "", rd.positions[0].asks[0]).split()[:6])
+    assert first_words in first, first_words
+    assert 2 <= len(pages) <= 5, len(pages)
+    assert "Contents" not in raw
 
 
 # --- 15. what the writer refuses -------------------------------------------------------------------
