@@ -27,9 +27,9 @@ DOCX_SHA256 = {
     "microelectronics-2026.en.docx": "f66db7a54b12618061f4a376f0e32a0a26b1a59c9fe614eb1c13a77b91a97998",
     "microelectronics-2026.it-en.docx": "6252872d20c5bfac3597c7b1709485b5057c6f2e4aa607d9eae012c40d6b98b9",
     "microelectronics-2026.it.docx": "14c84afc5257238fd3e562369fe1d4a9945598bfef8c360c5b3e09a3f1a17bf9",
-    "steel-2026.en.docx": "47a2748d1d623ad0d7678b00d5c861d244ceb3ed3ac5821799f12391a6f7956e",
-    "steel-2026.it-en.docx": "08f64e57cb835a8dda58edc2b84f92fc67cce49411f4edddf2c1980cd5a11613",
-    "steel-2026.it.docx": "41c6a71ca0f910a9d8d2bb2c8e93c59789865f5f454343ba2d5b5ee023899319",
+    "steel-2026.en.docx": "46f05b27ea0d6bb65ae5a29846ba7bdb8469ed7a36dc1694b433cf03ba9894f6",
+    "steel-2026.it-en.docx": "8e2d4500b0f664ccace4592b5e10d4213564b45884943e0a44c8a21bd3658c7e",
+    "steel-2026.it.docx": "65dfd29c66859f8f5b7d22f3de63f4d34898b598fab323ac859c067dcabcd75a",
 }
 
 
