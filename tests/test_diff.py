@@ -127,13 +127,13 @@ def test_signoffs_and_lists_are_compared_as_values(mini: Path, tmp_path: Path) -
     after = tmp_path / "after"
     shutil.copytree(mini, after)
     edit(after, POS, "  lombardia:\n    by: Anna Test\n    date: 2026-03-09\n"
-                     "    fingerprint: sha256:36bc1e06f9bad934\n", "")
+                     "    fingerprint: sha256:3ff056bd6a4a25b4\n", "")
     edit(after, "dossiers/mini.yaml", "layouts: [single]", "layouts: [single, parallel]")
     d = diff_projects(load_project(mini), load_project(after))
     assert d.positions[0].fields == [
-        FieldChange("signoffs.lombardia", None, "by Anna Test, 2026-03-09, sha256:36bc1e06f9bad934", None)]
+        FieldChange("signoffs.lombardia", None, "by Anna Test, 2026-03-09, sha256:3ff056bd6a4a25b4", None)]
     assert d.dossiers[0].fields == [FieldChange("layouts", None, "single", "single, parallel")]
-    assert "- `signoffs.lombardia`: removed (by Anna Test, 2026-03-09, sha256:36bc1e06f9bad934)" \
+    assert "- `signoffs.lombardia`: removed (by Anna Test, 2026-03-09, sha256:3ff056bd6a4a25b4)" \
         in to_markdown(d)
     assert "  layouts: [-single-] → {+single, parallel+}" in to_terminal(d, color=False)
 

@@ -45,6 +45,21 @@ def test_fingerprint_ignores_version_status_and_formatting_but_not_wording(mini:
     assert fingerprint(load_project(mini).positions["steel-mini"]) != before
 
 
+def test_fingerprint_ignores_fields_left_at_their_default(mini: Path) -> None:
+    """A field left at its default is not content: writing it out changes nothing, and so a field a later
+    voceunica adds to the format does not make every sign-off stale; setting it does change the content."""
+    pos = load_project(mini).positions["steel-mini"]
+    before = fingerprint(pos)
+    data = pos.model_dump(exclude_defaults=True)
+    data["asks"][0].pop("eu_file", None)
+    without = type(pos).model_validate(data)
+    data["asks"][0]["eu_file"] = None  # the default, written out
+    assert fingerprint(type(pos).model_validate(data)) == fingerprint(without)
+    data["asks"][0]["eu_file"] = "cbam"
+    assert fingerprint(type(pos).model_validate(data)) != fingerprint(without)
+    assert fingerprint(pos) == before
+
+
 def test_changed_text_makes_both_approvals_stale_and_the_translation_outdated(mini: Path) -> None:
     edit(mini, "Il periodo definitivo è iniziato", "Il periodo definitivo è cominciato")
     found = messages(mini)

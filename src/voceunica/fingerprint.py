@@ -4,7 +4,10 @@ A position's *content* is every substantive field in both languages — not
 its version, status, sign-offs or translation records, which describe the
 content rather than being it.  Its fingerprint is a SHA-256 over canonical
 JSON, so key order and YAML formatting do not matter and any change of
-wording does.
+wording does.  Fields left at their default value are not part of it: a field
+a later voceunica adds to the position format (say, an ask's `audiences`) does
+not make every sign-off stale, and writing a default out (`eu_file: null`) is
+no change of content.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ NOT_CONTENT = {"format", "version", "status", "signoffs", "translated_from", "so
 
 
 def content(pos: Position) -> dict[str, Any]:
-    data = pos.model_dump(mode="json", exclude=NOT_CONTENT)
-    return data
+    return pos.model_dump(mode="json", exclude=NOT_CONTENT, exclude_defaults=True)
 
 
 def fingerprint(pos: Position) -> str:
