@@ -1,18 +1,37 @@
 """Editing position files in place, the way a careful person would.
 
-ruamel.yaml's round-trip mode keeps comments, key order, quoting and block
-scalars, so `voceunica signoff` changes only the approval lines and the git
-diff shows exactly that.  Every edit is re-read and validated before the
-file is (atomically) replaced.
+`signoff`, `i18n mark` and `i18n import` change a few values of a file that
+people wrote by hand, in whatever valid style they chose: 2 or 4 spaces,
+sequences indented or flush with their key, flow mappings (`{it: …, en: …}`),
+single or double quotes, comments anywhere, CRLF line ends.  So the edits are
+surgical: PyYAML's safe composer (it builds nodes, constructs nothing, runs no
+tag) gives each value's exact place in the text, and only that span is
+replaced, or one entry inserted or removed, written in the style detected from
+the file itself (its indentation step, its preferred quote, flow or block
+approvals).  Everything else stays byte for byte, so the git diff shows only
+the changed lines.
+
+ruamel.yaml's round-trip mode was the previous engine: it re-emits the whole
+document with one indentation setting, so a file in another valid style came
+back with a hundred lines changed.  The edit here is checked instead: the
+edited text is parsed again and must give exactly the old data plus the
+intended change, and it is validated as a position, before the file is
+(atomically) replaced.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import io
 import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from voceunica.errors import VoceunicaError, general, problem
 from voceunica.fingerprint import field_name, fingerprint, target_language, texts_by_field, translation_marks
@@ -23,15 +42,351 @@ from voceunica.regions import REGIONS
 from voceunica.validate import validate_model
 from voceunica.write import atomic_write, recover, replace_together
 
+Loc = tuple[str | int, ...]
+Value = str | dt.date | dict[str, Any]
 
-def _yaml() -> Any:
-    from ruamel.yaml import YAML
 
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.width = 4096  # never re-wrap long lines: that would show as a change
-    y.indent(mapping=2, sequence=4, offset=2)
-    return y
+@dataclass(frozen=True)
+class Style:
+    """How a file writes YAML, read from the file itself."""
+
+    indent: int = 2  # spaces from a key to the keys of its block mapping
+    quote: str = "'"  # the quote it uses most for strings that need one
+    flow_records: bool = False  # approvals written {by: …, date: …} rather than as a block
+    newline: str = "\n"
+
+
+def detect_style(text: str, root: Node | None = None) -> Style:
+    root = root if root is not None else yaml.compose(text, Loader=yaml.SafeLoader)
+    steps: Counter[int] = Counter()
+    quotes: Counter[str] = Counter()
+    stack: list[Node] = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if isinstance(v, MappingNode) and not v.flow_style and v.value and not node.flow_style:
+                    step = v.value[0][0].start_mark.column - k.start_mark.column
+                    if step > 0:
+                        steps[step] += 1
+                stack.append(v)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, ScalarNode) and node.style in ("'", '"'):
+            quotes[node.style] += 1
+    # approvals as the file already writes them; the first one as a block
+    signoffs = _child(root, "signoffs") if isinstance(root, MappingNode) else None
+    known = [v for _, v in signoffs[1].value] if signoffs and isinstance(signoffs[1], MappingNode) else []
+    records = any(isinstance(v, MappingNode) and v.flow_style for v in known)
+    return Style(indent=steps.most_common(1)[0][0] if steps else 2,
+                 quote=quotes.most_common(1)[0][0] if quotes else "'",
+                 flow_records=records,
+                 newline="\r\n" if "\r\n" in text else "\n")
+
+
+def _child(node: Node, key: str | int) -> tuple[Node | None, Node] | None:
+    """(key node, value node) of `key` in a mapping, (None, item) of index `key` in a sequence."""
+    if isinstance(node, MappingNode) and isinstance(key, str):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == key and k.tag == "tag:yaml.org,2002:str":
+                return k, v
+    if isinstance(node, SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return None, node.value[key]
+    return None
+
+
+# --- scalars ---------------------------------------------------------------
+
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+                            "|[\x85\u2028\u2029\ufeff]")
+_INDICATOR_START = set("-?:,[]{}#&*!|>'\"%@`")
+
+
+def _plain_ok(s: str, in_flow: bool) -> bool:
+    if (not s or s != s.strip() or "\n" in s or "\r" in s or "\t" in s or s[0] in _INDICATOR_START
+            or ": " in s or " #" in s or s.endswith(":") or _NON_PRINTABLE.search(s)):
+        return False
+    if in_flow and any(c in s for c in ",[]{}"):
+        return False
+    try:
+        return bool(yaml.safe_load(f"k: {s}") == {"k": s})
+    except yaml.YAMLError:
+        return False
+
+
+def _double(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif _NON_PRINTABLE.match(ch) or ch == "\r":
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _inline(value: str | dt.date, style: Style, *, in_flow: bool, old_style: str | None = None) -> str:
+    """A one-line scalar: as the old value was quoted when it can be, plain when safe, else the file's quote."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    single_ok = "\n" not in value and "\r" not in value and not _NON_PRINTABLE.search(value)
+    if old_style == '"':
+        return _double(value)
+    if old_style == "'" and single_ok:
+        return "'" + value.replace("'", "''") + "'"
+    if _plain_ok(value, in_flow):
+        return value
+    if style.quote == "'" and single_ok:
+        return "'" + value.replace("'", "''") + "'"
+    return _double(value)
+
+
+def _literal_lines(value: str) -> list[str] | None:
+    """The lines of a literal block holding `value` (which ends with one newline), or None if it cannot."""
+    if not value.endswith("\n") or value.endswith("\n\n") or _NON_PRINTABLE.search(value) or "\r" in value:
+        return None
+    lines = value[:-1].split("\n")
+    if not lines[0] or lines[0][0] in " \t" or any(line and not line.strip() for line in lines):
+        return None  # leading or whitespace-only lines would need an indentation indicator
+    return lines
+
+
+def _flow(value: Value, style: Style) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v, style)}" for k, v in value.items()) + "}"
+    return _inline(value, style, in_flow=True)
+
+
+def _entry(key: str, value: Value, col: int, style: Style) -> str:
+    """`key: value` for a block mapping whose keys sit at column `col`; later lines carry their indentation."""
+    nl, inner = style.newline, " " * (col + style.indent)
+    if isinstance(value, dict):
+        if not value:
+            return f"{key}: {{}}"
+        if style.flow_records and all(isinstance(v, (str, dt.date)) and "\n" not in str(v) for v in value.values()):
+            return f"{key}: {_flow(value, style)}"
+        return f"{key}:" + "".join(f"{nl}{inner}{_entry(k, v, col + style.indent, style)}" for k, v in value.items())
+    if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        lines = _literal_lines(value)
+        if lines is not None:
+            return f"{key}: |" + "".join(f"{nl}{inner}{line}" if line else nl for line in lines)
+    return f"{key}: {_inline(value, style, in_flow=False)}"
+
+
+# --- the editor ------------------------------------------------------------
+
+class _Editor:
+    """A YAML text and the edits made to it; every edit re-reads the text (positions move)."""
+
+    def __init__(self, text: str) -> None:
+        self.bom = "\ufeff" if text.startswith("\ufeff") else ""
+        self.text = text[len(self.bom):]
+        self.root = self._compose()
+        self.style = detect_style(self.text, self.root)
+
+    def _compose(self) -> Node:
+        node = yaml.compose(self.text, Loader=yaml.SafeLoader)  # nodes only: no tag is ever constructed
+        if not isinstance(node, MappingNode):
+            raise VoceunicaError(general("cannot edit: the file is not a YAML mapping"))
+        return node
+
+    def result(self) -> str:
+        return self.bom + self.text
+
+    def _splice(self, start: int, end: int, new: str) -> None:
+        self.text = self.text[:start] + new + self.text[end:]
+        self.root = self._compose()
+
+    def _locate(self, loc: Loc) -> tuple[Node | None, Node | None, bool]:
+        """(key node, value node, inside a flow collection) of `loc`; value None when absent."""
+        node: Node = self.root
+        key: Node | None = None
+        in_flow = False
+        for part in loc:
+            in_flow = in_flow or bool(getattr(node, "flow_style", False))
+            found = _child(node, part)
+            if found is None:
+                return None, None, in_flow
+            key, node = found
+        return key, node, in_flow
+
+    def _line_end(self, index: int) -> int:
+        """The index after the line break ending the line that holds `index` (or the text's end)."""
+        if index > 0 and self.text[index - 1] == "\n":
+            return index
+        nl = self.text.find("\n", index)
+        return len(self.text) if nl < 0 else nl + 1
+
+    def _line_start(self, index: int) -> int:
+        return self.text.rfind("\n", 0, index) + 1
+
+    def is_block(self, loc: Loc) -> bool:
+        _, node, _ = self._locate(loc)
+        return isinstance(node, ScalarNode) and node.style in ("|", ">")
+
+    def set(self, loc: Loc, value: Value, before: Iterable[str] = ()) -> None:
+        parent_loc, key = loc[:-1], loc[-1]
+        _, parent, in_flow = self._locate(parent_loc)
+        if parent is None or _is_null(parent):
+            self.set(parent_loc, {str(key): value})
+            return
+        found = _child(parent, key)
+        if found is None:
+            if not isinstance(parent, MappingNode) or not isinstance(key, str):
+                raise VoceunicaError(general(f"cannot edit: no {field_name(loc)}"))
+            self._insert(parent, key, value, tuple(before))
+            return
+        key_node, node = found
+        in_flow = in_flow or bool(getattr(parent, "flow_style", False))
+        if isinstance(value, dict) and isinstance(node, MappingNode) and node.value:
+            for k, v in value.items():
+                self.set((*loc, k), v)
+            return
+        if not isinstance(value, dict) and isinstance(node, ScalarNode) and not _is_null(node):
+            self._replace_scalar(key_node, node, value, in_flow)
+            return
+        self._replace_value(key_node, node, value, in_flow)
+
+    def delete(self, loc: Loc) -> None:
+        gkey, parent, _ = self._locate(loc[:-1])
+        found = _child(parent, loc[-1]) if parent is not None else None
+        if found is None or not isinstance(parent, MappingNode):
+            return
+        key_node, node = found
+        if parent.flow_style:
+            self._rewrite_flow(parent, [(k, v) for k, v in parent.value if k is not key_node])
+        elif len(parent.value) == 1:
+            if gkey is None:
+                raise VoceunicaError(general(f"cannot edit: {field_name(loc)} is the only value"))
+            self._replace_value(gkey, parent, {}, False)
+        else:
+            assert key_node is not None
+            self._splice(self._line_start(key_node.start_mark.index), self._line_end(node.end_mark.index), "")
+
+    # the three kinds of change
+
+    def _replace_scalar(self, key_node: Node | None, node: ScalarNode, value: str | dt.date, in_flow: bool) -> None:
+        start, end = node.start_mark.index, node.end_mark.index
+        old = self.text[start:end]
+        nl = self.style.newline
+        if isinstance(value, str) and not in_flow and (node.style in ("|", ">") or "\n" in value.rstrip("\n")):
+            lines = _literal_lines(value)
+            if lines is not None:
+                if node.style in ("|", ">"):
+                    body = old[old.index("\n") + 1:]
+                    first = next((b for b in body.split("\n") if b.strip()), "")
+                    width = len(first) - len(first.lstrip(" "))
+                    header = old[:old.index("\n")].rstrip("\r")
+                    comment = header[header.index(" #"):] if " #" in header else ""
+                    stripped = old.rstrip(" \t\r\n")
+                    tail = old[len(stripped):]
+                    tail = tail[tail.index("\n") + 1:] if "\n" in tail else ""
+                else:
+                    col = key_node.start_mark.column if key_node is not None else node.start_mark.column
+                    width, comment, tail = col + self.style.indent, "", ""
+                    # a plain value ends before its line break: the block brings its own
+                    end = self._line_end(end)
+                    rest = self.text[node.end_mark.index:end].strip()
+                    if rest.startswith("#"):
+                        comment = " " + rest
+                    tail = ""
+                new = "|" + comment + "".join(nl + (" " * width + line if line else "") for line in lines) + nl + tail
+                self._splice(start, end, new)
+                return
+        if isinstance(value, str) and "\n" in value:
+            new = _double(value)
+        else:
+            style = node.style if node.style in ("'", '"') else None
+            new = _inline(value, self.style, in_flow=in_flow, old_style=style)
+        if node.style in ("|", ">"):  # block to one line: the block's trailing lines go too, keep the blank ones
+            stripped = old.rstrip(" \t\r\n")
+            tail = old[len(stripped):]
+            new += nl + (tail[tail.index("\n") + 1:] if "\n" in tail else "")
+        self._splice(start, end, new)
+
+    def _replace_value(self, key_node: Node | None, node: Node, value: Value, in_flow: bool) -> None:
+        """A null, empty or differently shaped value replaced as a whole."""
+        if in_flow or key_node is None:
+            self._splice(node.start_mark.index, node.end_mark.index,
+                         _flow(value, self.style) if isinstance(value, dict) else _inline(value, self.style,
+                                                                                          in_flow=in_flow))
+            return
+        col = key_node.start_mark.column
+        key_text = self.text[key_node.start_mark.index:key_node.end_mark.index]
+        end = node.end_mark.index if node.end_mark.index > key_node.end_mark.index else key_node.end_mark.index + 1
+        if isinstance(node, ScalarNode) and _is_null(node):
+            end = max(node.end_mark.index, self.text.find(":", key_node.end_mark.index) + 1)
+        new = _entry(key_text, value, col, self.style)
+        if self.text[end - 1:end] == "\n" and not new.endswith("\n"):
+            new += self.style.newline
+        self._splice(key_node.start_mark.index, end, new)
+
+    def _insert(self, parent: MappingNode, key: str, value: Value, before: tuple[str, ...]) -> None:
+        if parent.flow_style:
+            self._rewrite_flow(parent, [*parent.value, (key, value)])
+            return
+        col = parent.value[0][0].start_mark.column
+        line = " " * col + _entry(key, value, col, self.style) + self.style.newline
+        for k, _ in parent.value:
+            head = self.text[self._line_start(k.start_mark.index):k.start_mark.index]
+            if k.value in before and not head.strip():
+                at = self._line_start(k.start_mark.index)
+                self._splice(at, at, line)
+                return
+        at = self._line_end(parent.value[-1][1].end_mark.index)
+        if at == len(self.text) and not self.text.endswith("\n"):
+            line = self.style.newline + line
+        self._splice(at, at, line)
+
+    def _rewrite_flow(self, node: MappingNode, items: list[tuple[Any, Any]]) -> None:
+        parts = []
+        for k, v in items:
+            if isinstance(k, Node):
+                parts.append(f"{self.text[k.start_mark.index:k.end_mark.index]}: "
+                             f"{self.text[v.start_mark.index:v.end_mark.index]}")
+            else:
+                parts.append(f"{k}: {_flow(v, self.style)}")
+        self._splice(node.start_mark.index, node.end_mark.index, "{" + ", ".join(parts) + "}")
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _apply(data: Any, loc: Loc, value: Value | None) -> None:
+    """The same change on the data (the edit's expected result): None deletes."""
+    for part in loc[:-1]:
+        if isinstance(data, dict) and data.get(part) is None:
+            data[part] = {}
+        data = data[part]
+    if value is None:
+        data.pop(loc[-1], None)
+    elif isinstance(value, dict) and isinstance(data.get(loc[-1]), dict):
+        data[loc[-1]].update(copy.deepcopy(value))
+    else:
+        data[loc[-1]] = copy.deepcopy(value)
+
+
+class _Change:
+    """The edits asked for, applied to both the text and (as the check) the data."""
+
+    def __init__(self, editor: _Editor, data: Any) -> None:
+        self.editor, self.expected = editor, copy.deepcopy(data)
+
+    def set(self, loc: Loc, value: Value, before: Iterable[str] = ()) -> None:
+        self.editor.set(loc, value, before)
+        _apply(self.expected, loc, value)
+
+    def delete(self, loc: Loc) -> None:
+        self.editor.delete(loc)
+        _apply(self.expected, loc, None)
 
 
 def _edit(project: Project, pid: str, change: Any) -> Path:
@@ -42,22 +397,27 @@ def _edit(project: Project, pid: str, change: Any) -> Path:
 
 
 def _edited(project: Project, pid: str, change: Any) -> tuple[Path, str]:
-    """The position file and its new text after `change`, validated; nothing is written."""
+    """The position file and its new text after `change`, checked and validated; nothing is written."""
     key = f"position:{pid}"
     if key not in project.files:
         raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}'"))
     path = project.files[key]
     shown = path.relative_to(project.root).as_posix()
-    y = _yaml()
-    text = read_project_file(project.root, path, shown).decode("utf-8")
-    doc = y.load(text)
-    change(doc)
-    buf = io.StringIO()
-    y.dump(doc, buf)
-    new_text = buf.getvalue()
+    raw = read_project_file(project.root, path, shown)
+    text = raw.decode("utf-8")
+    before, _ = parse_yaml(raw, shown)
+    if before is None:
+        raise VoceunicaError(problem(shown, 1, 1, "cannot edit a file that does not parse: run check"))
+    editor = _Editor(text)
+    todo = _Change(editor, before.data)
+    change(todo)
+    new_text = editor.result()
     loaded, problems = parse_yaml(new_text, shown)
     out = list(problems)
     if loaded is not None:
+        if loaded.data != todo.expected:  # pragma: no cover - would be a bug in the edit itself
+            raise VoceunicaError(problem(shown, 1, 1, "internal error: the edit would change more than it should; "
+                                                      "the file is left as it was"))
         validate_model(Position, loaded, out)
     errors = [p for p in out if p.is_error]  # a warning (a bidi mark, say) is check's to repeat, not a refusal
     if errors:  # pragma: no cover - would be a bug in the edit itself
@@ -76,23 +436,10 @@ def record_signoff(project: Project, pid: str, region: str, by: str, date: dt.da
         raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
     fp = fingerprint(pos)
 
-    def change(doc: Any) -> None:
-        from ruamel.yaml.comments import CommentedMap
-
-        signoffs = doc.get("signoffs")
-        if signoffs is None:
-            signoffs = CommentedMap()
-            doc["signoffs"] = signoffs
-        entry = CommentedMap()
-        entry["by"] = by.strip()
-        entry["date"] = date
-        entry["fingerprint"] = fp
+    def change(doc: _Change) -> None:
         # A new approval takes its region's place in REGIONS order, so files read alike.
-        after = [i for i, key in enumerate(signoffs) if key in REGIONS[REGIONS.index(region) + 1:]]
-        if region not in signoffs and after:
-            signoffs.insert(after[0], region, entry)
-        else:
-            signoffs[region] = entry
+        doc.set(("signoffs", region), {"by": by.strip(), "date": date, "fingerprint": fp},
+                before=REGIONS[REGIONS.index(region) + 1:])
 
     return _edit(project, pid, change), fp
 
@@ -110,17 +457,12 @@ def mark_translated(project: Project, pid: str, fields: list[str] | None = None)
     chosen = fields or list(marks)
     changed = [f for f in chosen if pos.translated_from.get(f) != marks[f]]
 
-    def change(doc: Any) -> None:
-        from ruamel.yaml.comments import CommentedMap
-
-        record = doc.get("translated_from")
-        if record is None:
-            record = CommentedMap()
-            doc["translated_from"] = record
+    def change(doc: _Change) -> None:
         for f in chosen:
-            record[f] = marks[f]
-        for f in [k for k in record if k not in marks]:
-            del record[f]  # fields that no longer exist
+            if pos.translated_from.get(f) != marks[f]:
+                doc.set(("translated_from", f), marks[f])
+        for f in [k for k in pos.translated_from if k not in marks]:
+            doc.delete(("translated_from", f))  # fields that no longer exist
 
     return _edit(project, pid, change), changed
 
@@ -176,25 +518,15 @@ def _translation_edit(project: Project, pid: str,
     if not changed:
         return None
 
-    def change(doc: Any) -> None:
-        from ruamel.yaml.comments import CommentedMap
-        from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
-
+    def change(doc: _Change) -> None:
         for f, text in texts.items():
-            node = doc
-            for part in _field_loc(f):
-                node = node[part]
-            old = node.get(target)
-            if "\n" in text.strip() or isinstance(old, (LiteralScalarString, FoldedScalarString)):
-                node[target] = LiteralScalarString(text.strip("\n") + "\n")
+            loc = (*_field_loc(f), target)
+            if "\n" in text.strip() or doc.editor.is_block(loc):
+                doc.set(loc, text.strip("\n") + "\n")
             else:
-                node[target] = text.strip()
-        record = doc.get("translated_from")
-        if record is None:
-            record = CommentedMap()
-            doc["translated_from"] = record
+                doc.set(loc, text.strip())
         for f, h in marks.items():
-            record[f] = h
+            doc.set(("translated_from", f), h)
 
     path, new_text = _edited(project, pid, change)
     return changed, path, new_text
