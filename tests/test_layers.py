@@ -21,8 +21,8 @@ LAYERS: list[tuple[str, set[str]]] = [
                     "voceunica.messages"}),
     ("load", {"voceunica.load"}),
     ("project", {"voceunica.project"}),
-    ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review"}),
-    ("resolve and render", {"voceunica.resolve", "voceunica.render", "voceunica.charts"}),
+    ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review", "voceunica.eufiles"}),
+    ("resolve and render", {"voceunica.resolve", "voceunica.render", "voceunica.charts", "voceunica.timeline"}),
     ("word", {"voceunica.docx"}),  # and every voceunica.docx.* module
     ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.xliff",
                               "voceunica.yamledit", "voceunica.release", "voceunica.schema"}),

@@ -162,6 +162,22 @@ def signoff(
     typer.echo(f"{os.path.relpath(path)}: {region} approved {position} ({fp})", err=True)
 
 
+@app.command("migrate-eu-files")
+def migrate_eu_files(
+    positions: Annotated[list[str] | None, typer.Argument(help="Position ids (default: all).")] = None,
+) -> None:
+    """Rewrite positions' inline EU files into references to the catalogue (eu-files/), comments kept."""
+    from voceunica.validate import load_project
+    from voceunica.yamledit import migrate_eu_files as migrate
+
+    project = load_project(state.root)
+    done = migrate(project, positions or [])
+    for pid, keys in done.items():
+        typer.echo(f"positions/{pid}.yaml: {', '.join(keys)} now cite(s) eu-files/", err=True)
+    if not done:
+        typer.echo("nothing to migrate: every EU file is a catalogue reference", err=True)
+
+
 @app.command()
 def schema(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schema files.", metavar="DIR")] = Path(

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from voceunica.regions import Region
 
@@ -23,6 +23,7 @@ POSITION_FORMAT = "voceunica/position@1"
 DOSSIER_FORMAT = "voceunica/dossier@1"
 ANNEX_FORMAT = "voceunica/annex@1"
 LABELS_FORMAT = "voceunica/labels@1"
+EU_FILE_FORMAT = "voceunica/eu-file@1"
 
 
 # pattern -> (what it is, an example): for messages, since JSON Schema keeps only the pattern.
@@ -44,7 +45,9 @@ ComRef = Annotated[str, _pattern(r"(COM|JOIN|SWD|C)\(\d{4}\) \d+( final)?", "Com
                                  "COM(2025) 125 final")]
 Procedure = Annotated[str, _pattern(r"\d{4}/\d{4} ?\((COD|NLE|CNS|APP)\)", "procedure number", "2025/0419(COD)")]
 Celex = Annotated[str, _pattern(r"[0-9CE]\d{4}[A-Z]{1,2}\d{4}(\(\d+\))?", "CELEX number", "32023R0956")]
-Eli = Annotated[str, _pattern(r"https?://data\.europa\.eu/eli/[a-z_]+/\d{4}/\d+(/[a-z0-9_]+)*/oj", "ELI",
+# ELI types as the Publications Office mints them: reg, reg_impl, reg_del, dir, dir_impl, dir_del, dec, dec_impl, …
+ELI_TYPES = r"(reg|dir|dec)(_impl|_del)?|reco|opin|agree"
+Eli = Annotated[str, _pattern(rf"https?://data\.europa\.eu/eli/({ELI_TYPES})/\d{{4}}/\d+(/[a-z0-9_]+)*/oj", "ELI",
                               "http://data.europa.eu/eli/reg/2023/956/oj")]
 ActNumber = Annotated[str, _pattern(r"\d{4}/\d{1,4}", "act number", "2023/956")]
 TransparencyId = Annotated[str, _pattern(r"\d{9,12}-\d{2}", "Transparency Register ID", "93038071152-83")]
@@ -99,6 +102,15 @@ class EUFile(Model):
         return self
 
 
+def _entry_kind(value: Any) -> str:
+    return "str" if isinstance(value, str) else "dict"
+
+
+# A catalogue reference ('steel-import-regime') or an inline EU file; the tags are the ones
+# messages.py drops from an error's path, so an error reads as 'eu_files[0].kind'.
+EUFileEntry = Annotated[Annotated[Slug, Tag("str")] | Annotated[EUFile, Tag("dict")], Discriminator(_entry_kind)]
+
+
 class Note(Model):
     """A footnote for a source or a remark, cited as [^key]."""
 
@@ -111,17 +123,29 @@ class Section(Model):
     body: Text  # Markdown
 
 
+# Who an ask is addressed to: the EU institutions the regions reach directly, and the
+# national bodies through which they reach the Council or act on national matters.
+Audience = Literal["commission", "parliament", "council", "cor", "italian-government", "permanent-representation",
+                   "arera"]
+EU_AUDIENCES: tuple[str, ...] = ("commission", "parliament", "council", "cor")
+
+
 class Ask(Model):
     """A key message: one specific request, tied where possible to an EU file."""
 
     text: Text
     eu_file: Slug | None = None
+    # Who can act on it (checked against the catalogue's competence); a brief per audience picks by it.
+    audiences: list[Audience] = []
 
 
 class Amendment(Model):
     """Proposed wording, in the European Parliament's two-column layout."""
 
     eu_file: Slug
+    # The catalogue provision it amends (eu-files/<key>.yaml, 'provisions'), whose EP and Council texts
+    # a four-column table sets beside it.
+    provision_id: Slug | None = None
     provision: Text  # "Article 2 – paragraph 1 – point a" / "Articolo 2 – paragrafo 1 – lettera a"
     # The text proposed by the Commission, quoted verbatim, deleted words in **bold**;
     # left out for a new provision (its cell stays empty, as the Parliament prints it).
@@ -162,7 +186,8 @@ class Position(Model):
     summary: Text  # Markdown
     asks: Annotated[list[Ask], Field(min_length=1, max_length=5)]
     sections: Annotated[list[Section], Field(min_length=1)]
-    eu_files: list[EUFile] = []
+    # An entry is a key of the catalogue (eu-files/<key>.yaml), or an EU file written out here.
+    eu_files: list[EUFileEntry] = []
     notes: list[Note] = []
     amendments: list[Amendment] = []
     signoffs: Signoffs = Signoffs()
@@ -255,6 +280,116 @@ class Annex(Model):
     illustrative: bool = False
     columns: Annotated[list[Column], Field(min_length=1)]
     chart: Chart | None = None
+
+
+# --- the catalogue of EU files: eu-files/<key>.yaml ---------------------------------------
+
+# The procedure's steps, in the order a file goes through them (ordinary legislative procedure).
+STAGES: tuple[str, ...] = (
+    "proposal", "committee-vote", "plenary-first-reading", "council-general-approach", "provisional-agreement",
+    "adoption", "publication", "application", "review",
+)
+StageKind = Literal[
+    "proposal", "committee-vote", "plenary-first-reading", "council-general-approach", "provisional-agreement",
+    "adoption", "publication", "application", "review",
+]
+# What a file is (or will be once adopted): a proposal for a regulation has type 'regulation'.
+EUFileType = Literal["regulation", "implementing-regulation", "delegated-regulation", "directive", "decision",
+                     "communication", "framework", "other"]
+Competence = Literal["eu", "national", "shared"]
+CommitteeCode = Annotated[str, _pattern(r"[A-Z]{4}", "EP committee code", "ITRE")]
+
+
+class Stage(Model):
+    """One step of the procedure, dated, with where it was read."""
+
+    stage: StageKind
+    date: dt.date
+    source: Url  # where it was read: EUR-Lex, the Legislative Observatory, a press release
+    unverified: bool = False  # only one secondary source gave it
+    note: Text | None = None
+
+
+class Person(Model):
+    name: NonEmpty
+    group: str | None = None  # EP political group: EPP, S&D, Renew, ECR, Greens/EFA, …
+    fictitious: bool = False  # a sample name, not a real person (printed as such)
+    unverified: bool = False
+
+
+class Committee(Model):
+    code: CommitteeCode
+    name: Text
+
+
+class Actors(Model):
+    """Who decides: the lead EP committee, rapporteur and shadows, the Council working party, the lead DG."""
+
+    ep_committee: Committee | None = None
+    rapporteur: Person | None = None
+    shadows: list[Person] = []
+    council_working_party: Text | None = None
+    lead_dg: Text | None = None  # 'DG TAXUD'
+    unverified: bool = False
+
+
+class NextStep(Model):
+    stage: StageKind
+    date: dt.date  # expected; once passed with no stage recorded, the record is stale (check warns)
+    note: Text | None = None
+    unverified: bool = False
+
+
+class AdoptedAct(Model):
+    """The act a file became: 'Regulation (EU) 2026/1384'."""
+
+    number: ActNumber
+    title: Text | None = None  # the act's official title as published, once it differs from the proposal's
+    celex: Celex | None = None
+    eli: Eli | None = None
+    unverified: bool = False
+
+
+class ProvisionTexts(Model):
+    """One provision as each institution words it (files in trilogue: the four-column table)."""
+
+    id: Slug  # amendments name it in 'provision_id'
+    provision: Text  # 'Article 2 – paragraph 1'
+    commission: Text | None = None
+    parliament: Text | None = None  # the committee's or plenary's amendment
+    council: Text | None = None  # the general approach
+    source: Url | None = None
+
+
+class EUFileRecord(Model):
+    """One EU file (proposal or act) shared by every position: eu-files/<key>.yaml."""
+
+    format: Literal["voceunica/eu-file@1"]
+    key: Slug  # = file name; positions cite it by this key
+    type: EUFileType
+    title: Text  # the official title as published in each language
+    short_title: Text | None = None  # 'Carbon Border Adjustment Mechanism (CBAM)'
+    com: ComRef | None = None
+    procedure: Procedure | None = None
+    celex: Celex | None = None  # of the proposal or communication
+    eli: Eli | None = None
+    date: dt.date | None = None  # of the proposal or communication
+    amends: list[ActNumber] = []  # every act it amends: '2023/956'
+    repeals: list[ActNumber] = []
+    competence: Competence = "eu"  # 'national': the Member State acts, the Commission cannot
+    competence_note: Text | None = None  # who acts on what
+    stages: list[Stage] = []
+    adopted: AdoptedAct | None = None
+    actors: Actors = Actors()
+    next_step: NextStep | None = None
+    provisions: list[ProvisionTexts] = []
+    remarks: Text | None = None  # what is unverified, and why
+
+    @model_validator(mode="after")
+    def _identified(self) -> EUFileRecord:
+        if not (self.com or self.celex or self.adopted):
+            raise ValueError("an EU file needs at least one of 'com', 'celex' or 'adopted'")
+        return self
 
 
 class Labels(Model):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from voceunica.errors import Problem
 from voceunica.load import MAX_BINARY_BYTES, SourceMap, read_project_file
-from voceunica.model import Annex, Dossier, Position, Text
+from voceunica.model import Annex, Dossier, EUFileRecord, Position, Text
 
 Cell = str | int | Decimal | None
 
@@ -31,6 +31,7 @@ class Project:
     positions: dict[str, Position] = field(default_factory=dict)
     dossiers: dict[str, Dossier] = field(default_factory=dict)
     annexes: dict[str, AnnexData] = field(default_factory=dict)
+    catalogue: dict[str, EUFileRecord] = field(default_factory=dict)  # eu-files/<key>.yaml, by key
     labels: dict[str, Text] = field(default_factory=dict)
     sources: dict[str, SourceMap] = field(default_factory=dict)  # "position:<id>" -> where it came from
     files: dict[str, Path] = field(default_factory=dict)  # same keys -> file

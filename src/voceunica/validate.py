@@ -34,14 +34,16 @@ from voceunica.project import AnnexData, Cell, Project
 from voceunica.model import (
     ADOPTED_ACTS,
     iter_texts,
-    ANNEX_FORMAT, DOSSIER_FORMAT, LABELS_FORMAT, POSITION_FORMAT,
-    Annex, Dossier, Labels, Position,
+    ANNEX_FORMAT, DOSSIER_FORMAT, EU_FILE_FORMAT, LABELS_FORMAT, POSITION_FORMAT,
+    Annex, Dossier, EUFileRecord, Labels, Position,
 )
+from voceunica import eufiles
 
 M = TypeVar("M", bound=BaseModel)
-Item = TypeVar("Item", Position, Annex, Dossier)  # the models kept one to a file, named by their id
+Item = TypeVar("Item", Position, Annex, Dossier, EUFileRecord)  # the models kept one to a file, named by their id
 
-FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT}
+FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT,
+           EUFileRecord: EU_FILE_FORMAT}
 
 # Labels the Markdown template prints; labels.yaml must define each.  (Those the Word
 # writer prints are required where Word files are composed: pipeline.output_problems, with
@@ -90,7 +92,7 @@ def _load_project(root: Path) -> Project:
     def shown(path: Path) -> str:
         return shown_path(path.relative_to(root).as_posix())
 
-    raw_ids: dict[str, set[str]] = {"position": set(), "dossier": set(), "annex": set()}
+    raw_ids: dict[str, set[str]] = {"position": set(), "dossier": set(), "annex": set(), "eu-file": set()}
 
     def load_all(kind: str, folder: Path, model: type[Item]) -> list[tuple[Item, Loaded, Path]]:
         result = []
@@ -106,17 +108,19 @@ def _load_project(root: Path) -> Project:
                 raw_ids[kind].add(path.stem)
                 continue
             data = loaded.data
-            if isinstance(data, dict) and isinstance(data.get("id"), str):
-                raw_ids[kind].add(data["id"])
+            field = "key" if model is EUFileRecord else "id"
+            if isinstance(data, dict) and isinstance(data.get(field), str):
+                raw_ids[kind].add(data[field])
             obj = validate_model(model, loaded, out)
             if obj is None:
                 continue
-            ident = obj.id
+            ident = obj.key if isinstance(obj, EUFileRecord) else obj.id
             if ident != path.stem:
-                out.append(loaded.source.problem(("id",), f"id '{ident}' does not match the file name "
+                out.append(loaded.source.problem((field,), f"{field} '{ident}' does not match the file name "
                                                  f"'{path.name}' (expected '{path.stem}')"))
             if ident in seen:
-                out.append(loaded.source.problem(("id",), f"{kind} id '{ident}' is already used by {seen[ident]}"))
+                out.append(loaded.source.problem((field,), f"{kind} {field} '{ident}' is already used by "
+                                                 f"{seen[ident]}"))
                 continue
             seen[ident] = shown(path)
             project.sources[f"{kind}:{ident}"] = loaded.source
@@ -124,9 +128,18 @@ def _load_project(root: Path) -> Project:
             result.append((obj, loaded, path))
         return result
 
+    catalogue_dir = root / eufiles.FOLDER
+    if catalogue_dir.is_dir() and (why := folder_refusal(root, catalogue_dir)) is not None:
+        out.append(problem(eufiles.FOLDER + "/", 1, 1, why))
+    elif catalogue_dir.is_dir():
+        for rec, loaded, _ in load_all("eu-file", catalogue_dir, EUFileRecord):
+            project.catalogue[rec.key] = rec
+            check_texts(rec, loaded.source, out)
+            out.extend(eufiles.record_problems(rec, loaded.source))
     for pos, loaded, _ in load_all("position", root / "positions", Position):
         project.positions[pos.id] = pos
         check_position(pos, loaded.source, out)
+    out.extend(eufiles.position_problems(project, eufiles.as_of()))
     annex_dir = root / "dossiers" / "annexes"
     if annex_dir.is_dir() and (why := folder_refusal(root, annex_dir)) is not None:
         out.append(problem("dossiers/annexes/", 1, 1, why))
@@ -295,9 +308,11 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
     keys: dict[str, tuple[str | int, ...]] = {}
     for group in ("eu_files", "notes"):
         for i, item in enumerate(getattr(pos, group)):
-            if item.key in keys:
-                out.append(source.problem((group, i, "key"), f"footnote key '{item.key}' is defined twice"))
-            keys[item.key] = (group, i, "key")
+            key = item if isinstance(item, str) else item.key  # a catalogue reference is its key
+            at: tuple[str | int, ...] = (group, i) if isinstance(item, str) else (group, i, "key")
+            if key in keys:
+                out.append(source.problem(at, f"footnote key '{key}' is defined twice"))
+            keys[key] = at
     used: set[str] = set()
     for loc, _lang, text in iter_texts(pos):
         check_markdown_text(source, loc, text, out)
@@ -325,7 +340,7 @@ def check_position(pos: Position, source: SourceMap, out: list[Problem]) -> None
                 out.append(_text_problem(source, loc, text, m.start(),
                                          f"{_dotted(loc)}: footnote [^{key}] is not defined in 'eu_files' "
                                          f"or 'notes'{hint}"))
-    eu_keys = {f.key for f in pos.eu_files}
+    eu_keys = set(eufiles.entry_keys(pos))
     for i, ask in enumerate(pos.asks):
         if ask.eu_file and ask.eu_file not in eu_keys:
             out.append(source.problem(("asks", i, "eu_file"), f"asks[{i}].eu_file: no EU file with key "
@@ -373,7 +388,7 @@ def check_dossier(dossier: Dossier, source: SourceMap, project: Project, raw_ids
                                       "'positions'"))
             continue
         pos = project.positions.get(pos_id)
-        if pos is not None and key not in {f.key for f in pos.eu_files}:
+        if pos is not None and key not in eufiles.entry_keys(pos):
             out.append(source.problem(loc, f"addresses[{i}]: position '{pos_id}' has no EU file '{key}'"))
     why = template_refusal(project.root, dossier.template)
     if why is not None:

@@ -530,3 +530,111 @@ def _translation_edit(project: Project, pid: str,
 
     path, new_text = _edited(project, pid, change)
     return changed, path, new_text
+
+
+# --- migrate-eu-files: inline EU files → catalogue references ------------------------------------------
+
+def migrate_eu_files(project: Project, ids: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Rewrite the inline `eu_files` entries of positions `ids` (default: all) into references to the
+    catalogue (eu-files/<key>.yaml): an entry the catalogue holds (same COM document, procedure, CELEX or
+    act number, and the same key) becomes its key; one it lacks is first written to the catalogue from
+    the entry (its title marked as the position's, to be replaced by the official one).  Only the entries
+    change (and their translation records go): comments and layout stay.  All files or none are written.
+    Returns the keys migrated, by position."""
+    from voceunica import eufiles
+
+    chosen = list(ids) or sorted(project.positions)
+    for pid in chosen:
+        if pid not in project.positions:
+            raise VoceunicaError(problem("positions/", 1, 1, f"no position '{pid}' (or it has errors: run check)"))
+    created: dict[str, tuple[Any, str]] = {}  # key -> (inline entry, position id)
+    plan: dict[str, list[tuple[int, str]]] = {}
+    refused = []
+    for pid in chosen:
+        pos = project.positions[pid]
+        source = project.sources[f"position:{pid}"]
+        for i, e in enumerate(pos.eu_files):
+            if isinstance(e, str):
+                continue
+            rec = eufiles.find(project, e) or project.catalogue.get(e.key)
+            if rec is not None and rec.key != e.key:
+                refused.append(source.problem(("eu_files", i, "key"), f"eu_files[{i}] ({e.key}) is "
+                                              f"{eufiles.FOLDER}/{rec.key}.yaml in the catalogue: rename the key "
+                                              f"(and its [^{e.key}] citations) to '{rec.key}', then migrate"))
+                continue
+            if rec is None and e.key not in created:
+                created[e.key] = (e, pid)
+            plan.setdefault(pid, []).append((i, e.key))
+    if refused:
+        raise VoceunicaError(refused)
+    edits: dict[Path, bytes | str] = {}
+    folder = project.root / eufiles.FOLDER
+    for key, (entry, pid) in created.items():
+        edits[folder / f"{key}.yaml"] = _catalogue_text(entry, pid)
+    for pid, items in plan.items():
+        pos = project.positions[pid]
+
+        def change(doc: _Change, items: list[tuple[int, str]] = items, pos: Position = pos) -> None:
+            for i, key in items:
+                _item_to_scalar(doc, ("eu_files", i), key)
+                for lang_field in (f"eu_files[{i}].title",):
+                    if lang_field in pos.translated_from:
+                        doc.delete(("translated_from", lang_field))
+
+        path, text = _edited(project, pid, change)
+        edits[path] = text
+    if edits:
+        folder.mkdir(exist_ok=True)
+        replace_together(project.root, edits)
+    return {pid: [k for _, k in items] for pid, items in plan.items()}
+
+
+def _item_to_scalar(doc: _Change, loc: Loc, value: str) -> None:
+    """Replace the block mapping at sequence item `loc` by a plain scalar, keeping what follows it
+    (the next item, comments between items) byte for byte."""
+    editor = doc.editor
+    _, node, _ = editor._locate(loc)
+    if not isinstance(node, MappingNode) or node.flow_style or not node.value:
+        editor.set(loc, value)
+    else:
+        last: Node = node
+        while isinstance(last, (MappingNode, SequenceNode)) and last.value and not last.flow_style:
+            last = last.value[-1][1] if isinstance(last, MappingNode) else last.value[-1]
+        start, end = node.start_mark.index, last.end_mark.index  # a block collection ends at the next token
+        new = _inline(value, editor.style, in_flow=False)
+        if editor.text[end - 1:end] == "\n":
+            new += editor.style.newline
+        editor._splice(start, end, new)
+    _apply(doc.expected, loc, value)
+
+
+def _catalogue_text(entry: Any, pid: str) -> str:
+    """A catalogue record made from a position's inline EU file: what the entry says, nothing invented."""
+    from voceunica.model import ADOPTED_ACTS
+
+    data: dict[str, Any] = {"format": "voceunica/eu-file@1", "key": entry.key}
+    adopted = entry.kind in ADOPTED_ACTS
+    data["type"] = entry.kind if entry.kind != "proposal" else "regulation"
+    data["title"] = {"it": entry.title.it, "en": entry.title.en}
+    for name in ("com", "procedure"):
+        if getattr(entry, name):
+            data[name] = getattr(entry, name)
+    if not adopted:
+        for name in ("celex", "eli"):
+            if getattr(entry, name):
+                data[name] = getattr(entry, name)
+        if entry.date:
+            data["date"] = entry.date
+    else:
+        data["adopted"] = {k: getattr(entry, k) for k in ("number", "celex", "eli") if getattr(entry, k)}
+        if entry.date and entry.celex:
+            data["stages"] = [{"stage": "adoption", "date": entry.date,
+                               "source": f"https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:{entry.celex}"}]
+    data["remarks"] = {
+        "it": f"Creato da voceunica migrate-eu-files dalla posizione {pid}: sostituire il titolo con quello "
+              "ufficiale pubblicato, verificare il tipo e registrare le fasi dell'iter.",
+        "en": f"Made by voceunica migrate-eu-files from position {pid}: replace the title with the official one "
+              "as published, check the type and record the procedure's stages.",
+    }
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+    return "# yaml-language-server: $schema=../schemas/eu-file.schema.json\n" + body
