@@ -12,7 +12,7 @@ from lxml import etree
 from voceunica.errors import VoceunicaError
 from voceunica.fingerprint import translation_status
 from voceunica.validate import load_project
-from voceunica.xliff import XLIFF_NS, export_xliff, import_xliff
+from voceunica.xliff import VU_NS, XLIFF_NS, export_xliff, import_xliff
 from conftest import POS
 
 X = f"{{{XLIFF_NS}}}"
@@ -58,6 +58,7 @@ def test_footnote_references_travel_as_protected_placeholders(mini: Path) -> Non
     summary = units(export_xliff(load_project(mini)))["summary"]
     [ph] = summary.find(f"{X}source").findall(f"{X}ph")
     assert ph.text == "[^cbam]" and ph.get("ctype") == "x-footnote-ref"
+    assert ph.get("id") == "fn-cbam"  # the note's key, not its order
     assert "".join(summary.find(f"{X}source").itertext()) == "Le Regioni chiedono un CBAM efficace[^cbam]."
 
 
@@ -157,3 +158,112 @@ def test_a_unit_given_twice_is_refused(mini: Path) -> None:
     body.append(etree.fromstring(etree.tostring(body[0])))
     with pytest.raises(VoceunicaError, match="unit 'title' appears twice"):
         import_xliff(load_project(mini), etree.tostring(root), "t.xlf")
+
+
+# --- what CAT tools check -----------------------------------------------------------------
+
+SCHEMAS = Path(__file__).parent / "fixtures" / "xliff"
+
+
+def xliff_schema(*, extensions_strict: bool = False) -> etree.XMLSchema:
+    """The OASIS XLIFF 1.2 transitional schema (its xml.xsd import pointed at the local copy).
+
+    extensions_strict: the same schema with every extension attribute processed strictly, and
+    voceunica's shipped extension schema imported, so each vu: attribute must be declared there."""
+    import voceunica
+
+    text = (SCHEMAS / "xliff-core-1.2-transitional.xsd").read_text(encoding="utf-8")
+    text = text.replace('schemaLocation="http://www.w3.org/2001/xml.xsd"',
+                        f'schemaLocation="{(SCHEMAS / "xml.xsd").as_uri()}"')
+    if extensions_strict:
+        ours = Path(voceunica.__file__).parent / "voceunica-xliff.xsd"
+        text = text.replace('processContents="skip"', 'processContents="strict"')
+        text = text.replace("<!-- Attributes Lists -->", f'<xsd:import namespace="urn:voceunica:xliff" '
+                                                         f'schemaLocation="{ours.as_uri()}"/>\n', 1)
+    return etree.XMLSchema(etree.fromstring(text.encode("utf-8"), base_url=(SCHEMAS / "x.xsd").as_uri()))
+
+
+def test_export_is_valid_against_the_oasis_schema_and_the_shipped_extension_schema(mini: Path) -> None:
+    edit(mini, POS, "it: Acciaio e CBAM", "it: Acciaio, **CBAM** e [energia](https://energy.ec.europa.eu/)")
+    data = export_xliff(load_project(mini))
+    doc = etree.fromstring(data)
+    for strict in (False, True):
+        schema = xliff_schema(extensions_strict=strict)
+        assert schema.validate(doc), schema.error_log
+    # the strict variant does check our attributes: an undeclared one fails
+    doc.set(f"{{{VU_NS}}}unknown", "x")
+    assert not xliff_schema(extensions_strict=True).validate(doc)
+
+
+def test_translate_toolkit_reads_confirmed_units_as_translated_not_fuzzy(mini: Path, tmp_path: Path) -> None:
+    xliff = pytest.importorskip("translate.storage.xliff")
+    edit(mini, POS, "it: Acciaio e CBAM", "it: Acciaio, CBAM ed energia")  # the title's translation outdated
+    store = xliff.xlifffile(export_xliff(load_project(mini)))
+    by_id = {u.getid().rsplit("\x04", 1)[-1]: u for u in store.getunits()}  # translate-toolkit: file\x04id
+    assert len(by_id) == 11
+    title = by_id["title"]
+    assert title.isfuzzy() and not title.isapproved()
+    confirmed = [u for u in by_id.values() if u is not title]
+    assert all(u.isapproved() and u.istranslated() and not u.isfuzzy() for u in confirmed)
+
+
+def test_a_translation_that_swaps_two_notes_keeps_each_where_the_translator_put_it(mini: Path) -> None:
+    edit(mini, POS, "il 1º gennaio 2026[^note].", "il 1º gennaio 2026[^note], per il CBAM[^cbam].")
+    data = export_xliff(load_project(mini))
+    root = etree.fromstring(data)
+    unit = next(u for u in root.iter(f"{X}trans-unit") if u.get("id") == "sections[0].body")
+    assert [ph.get("id") for ph in unit.find(f"{X}source").iter(f"{X}ph")] == ["fn-note", "fn-cbam"]
+    target = unit.find(f"{X}target")
+    for child in list(target):
+        target.remove(child)
+    target.text = "For CBAM"
+    first = etree.SubElement(target, f"{X}ph", id="fn-cbam", ctype="x-footnote-ref")
+    first.text = "[^note]"  # a tool's copy of the wrong text inside: the id decides
+    first.tail = ", the definitive period started on 1 January 2026"
+    second = etree.SubElement(target, f"{X}ph", id="fn-note")
+    second.tail = ".\n"
+    target.set("state", "translated")
+    import_xliff(load_project(mini), etree.tostring(root), "t.xlf")
+    body = load_project(mini).positions["steel-mini"].sections[0].body.en
+    assert body == "For CBAM[^cbam], the definitive period started on 1 January 2026[^note].\n"
+
+
+def test_bold_italic_and_links_travel_as_protected_elements_and_come_back_as_markdown(mini: Path) -> None:
+    edit(mini, POS, "it: Testo **nuovo**.", "it: 'Testo **nuovo** e *corsivo*, vedi [EUR-Lex](https://eur-lex.europa.eu/).'")
+    data = export_xliff(load_project(mini))
+    unit = units(data)["amendments[0].amendment"]
+    source = unit.find(f"{X}source")
+    assert [(g.get("ctype"), g.text) for g in source.iter(f"{X}g")] == [
+        ("bold", "nuovo"), ("italic", "corsivo"), ("link", "EUR-Lex")]
+    assert "**" not in "".join(source.itertext())
+    assert source.find(f"{X}g[@ctype='link']").get(f"{{{VU_NS}}}href") == "https://eur-lex.europa.eu/"
+    target = unit.find(f"{X}target")
+    for child in list(target):
+        target.remove(child)
+    target.text = ""
+    for ctype, words, tail in (("bold", "New", " text in "), ("italic", "italics", ", see "), ("link", "EUR-Lex", ".")):
+        g = etree.SubElement(target, f"{X}g", id={"bold": "b1", "italic": "i1", "link": "l1"}[ctype], ctype=ctype)
+        g.text, g.tail = words, tail
+    target.set("state", "translated")
+    import_xliff(load_project(mini), etree.tostring(unit.getroottree()), "t.xlf")
+    amendment = load_project(mini).positions["steel-mini"].amendments[0].amendment.en
+    assert amendment == "**New** text in *italics*, see [EUR-Lex](https://eur-lex.europa.eu/)."
+
+
+def test_an_unknown_placeholder_is_refused_at_its_line(mini: Path) -> None:
+    root = etree.fromstring(export_xliff(load_project(mini)))
+    unit = next(u for u in root.iter(f"{X}trans-unit") if u.get("id") == "summary")
+    ph = unit.find(f"{X}target/{X}ph")
+    ph.set("id", "fn-other")
+    data = etree.tostring(root, pretty_print=True)
+    with pytest.raises(VoceunicaError, match="unknown placeholder id 'fn-other'") as info:
+        import_xliff(load_project(mini), data, "t.xlf")
+    assert info.value.problems[0].line == data[:data.index(b'id="fn-other"')].count(b"\n") + 1
+
+
+def test_confirmed_units_are_approved_and_a_re_export_is_unchanged(mini: Path) -> None:
+    data = export_xliff(load_project(mini))
+    assert all(u.get("approved") == "yes" and u.find(f"{X}target").get("state") == "translated"
+               for u in units(data).values())
+    assert import_xliff(load_project(mini), data, "t.xlf") == []
+    assert export_xliff(load_project(mini)) == data

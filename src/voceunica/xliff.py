@@ -3,10 +3,20 @@
 EU translators work in Trados Studio, memoQ or OmegaT, which exchange XLIFF.
 `export_xliff` writes one `<file>` per position, one `<trans-unit>` per
 translated field (`sections[0].body`), the source text and the current
-translation with its state: `translated`, `needs-review-translation` (the
-source changed since it was translated) or `needs-translation`.  Footnote
-references (`[^cbam]`) travel as `<ph>` placeholders, so a CAT tool protects
-them.  Each unit carries the hash of the source it shows.
+translation with its state: `translated` and `approved="yes"` (current),
+`needs-review-translation` (the source changed since it was translated) or
+`needs-translation`.  What a translator must not break travels as protected
+inline elements: a footnote reference `[^cbam]` as `<ph id="fn-cbam">` (the id
+is the note's key, so a translation that swaps two notes keeps each where the
+translator put it), `**bold**` and `*italic*` as `<g ctype="bold|italic">`,
+a link as `<g ctype="link" vu:href="…">`.  The Markdown is rebuilt from them
+exactly.  The file is valid against the OASIS XLIFF 1.2 transitional schema;
+voceunica's own attributes (`vu:version`, `vu:source-hash`, `vu:href`) are
+declared in `voceunica-xliff.xsd`, shipped with the package.
+
+XLIFF 1.2 rather than 2.0: Trados, memoQ and OmegaT all read and write 1.2,
+OmegaT and several older Trados setups do not take 2.0, and 1.2 has what we
+need (`<g>`, `<ph>`, `approved`, states).
 
 `import_xliff` writes the targets back into the position files (round-trip
 YAML: comments and layout kept) and records them as translated from that
@@ -28,7 +38,10 @@ from voceunica.project import Project
 from voceunica.textrules import FOOTNOTE_REF
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
-VU_NS = "urn:voceunica:xliff"  # our extension attributes (XLIFF 1.2 allows other namespaces)
+VU_NS = "urn:voceunica:xliff"  # our extension attributes, declared in voceunica-xliff.xsd
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+EXTENSION_XSD = "voceunica-xliff.xsd"
 STATES = {"translated": "translated", "outdated": "needs-review-translation", "missing": "needs-translation"}
 DONE = {"translated", "final", "signed-off"}  # target states a CAT tool sets when a translator confirms
 
@@ -45,7 +58,9 @@ def export_xliff(project: Project, ids: list[str] | None = None) -> bytes:
     if unknown:
         raise VoceunicaError([problem("positions/", 1, 1, f"no position '{i}' (or it has errors: run check)")
                               for i in unknown])
-    root = etree.Element(_x("xliff"), nsmap={None: XLIFF_NS, "vu": VU_NS}, version="1.2")
+    root = etree.Element(_x("xliff"), nsmap={None: XLIFF_NS, "vu": VU_NS, "xsi": XSI_NS}, version="1.2",
+                         attrib={f"{{{XSI_NS}}}schemaLocation": f"{XLIFF_NS} xliff-core-1.2-transitional.xsd "
+                                                                 f"{VU_NS} {EXTENSION_XSD}"})
     for pid in chosen:
         pos = project.positions[pid]
         source, target = pos.source_language, target_language(pos)
@@ -57,39 +72,123 @@ def export_xliff(project: Project, ids: list[str] | None = None) -> bytes:
         body = etree.SubElement(f, _x("body"))
         for loc, by_lang in texts.items():
             name = field_name(loc)
+            state = states.get(name, "missing")
             unit = etree.SubElement(body, _x("trans-unit"), id=name, resname=name,
                                     attrib={f"{{{VU_NS}}}source-hash": text_hash(by_lang.get(source, ""))})
-            _fill(etree.SubElement(unit, _x("source"), attrib={"{http://www.w3.org/XML/1998/namespace}space":
-                                                                "preserve"}), by_lang.get(source, ""))
-            state = states.get(name, "missing")
-            tgt = etree.SubElement(unit, _x("target"), state=STATES[state],
-                                   attrib={"{http://www.w3.org/XML/1998/namespace}space": "preserve"})
+            if state == "translated":
+                unit.set("approved", "yes")  # confirmed: a CAT tool shows it translated, not fuzzy
+            _fill(etree.SubElement(unit, _x("source"), attrib={XML_SPACE: "preserve"}), by_lang.get(source, ""))
+            tgt = etree.SubElement(unit, _x("target"), state=STATES[state], attrib={XML_SPACE: "preserve"})
             if state != "missing":
                 _fill(tgt, by_lang.get(target, ""))
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return data
 
 
-def _fill(el: Any, text: str) -> None:
-    """Text with each footnote reference as a protected placeholder."""
+# The Markdown a translator must not break, found left to right: an escaped character and a code
+# span stay text (nothing inside is markup); a footnote reference; a link; **bold**; *italic*.  Bold and
+# italic do not cross a blank line (a paragraph break ends them in Markdown too).
+_INLINE = re.compile(r"""
+    (?P<esc>\\.)
+  | (?P<code>(?P<ticks>`+)[^`].*?(?P=ticks))
+  | (?P<ref>\[\^(?P<key>[^\]\s]+)\](?!:))
+  | (?P<link>\[(?P<ltext>[^\[\]\n]+)\]\((?P<url>[^()\s]+)\))
+  | (?P<strong>\*\*(?=\S)(?P<stext>(?:(?!\n[ \t]*\n).)+?)(?<=\S)\*\*)
+  | (?P<em>(?<![*\w])\*(?=[^\s*])(?P<etext>(?:(?!\n[ \t]*\n)[^*])+?)(?<=[^\s*])\*(?![*\w]))
+""", re.X | re.S)
+_DELIM = {"bold": ("**", "**"), "italic": ("*", "*")}
+
+
+def _append_text(el: Any, last: Any, text: str) -> None:
+    if last is None:
+        el.text = (el.text or "") + text
+    else:
+        last.tail = (last.tail or "") + text
+
+
+def _fill(el: Any, text: str, counters: dict[str, int] | None = None) -> None:
+    """Markdown as XLIFF content: protected inline elements for what a translator must keep."""
     from lxml import etree
 
+    counters = counters if counters is not None else {}
     pos = 0
     last = None
-    for n, m in enumerate(FOOTNOTE_REF.finditer(text), start=1):
-        chunk = text[pos:m.start()]
-        if last is None:
-            el.text = (el.text or "") + chunk
+    for m in _INLINE.finditer(text):
+        if m.group("esc") or m.group("code"):
+            continue
+        _append_text(el, last, text[pos:m.start()])
+        if m.group("ref"):
+            key = m.group("key")
+            seen = counters[f"fn-{key}"] = counters.get(f"fn-{key}", 0) + 1
+            ph_id = f"fn-{key}" + (f"-{seen}" if seen > 1 else "")  # a note cited twice in one text
+            last = etree.SubElement(el, _x("ph"), id=ph_id, ctype="x-footnote-ref")
+            last.text = m.group(0)
         else:
-            last.tail = (last.tail or "") + chunk
-        last = etree.SubElement(el, _x("ph"), id=str(n), ctype="x-footnote-ref")
-        last.text = m.group(0)
+            kind, inner, prefix = (("link", m.group("ltext"), "l") if m.group("link") else
+                                   ("bold", m.group("stext"), "b") if m.group("strong") else
+                                   ("italic", m.group("etext"), "i"))
+            counters[prefix] = counters.get(prefix, 0) + 1
+            last = etree.SubElement(el, _x("g"), id=f"{prefix}{counters[prefix]}", ctype=kind)
+            if kind == "link":
+                last.set(f"{{{VU_NS}}}href", m.group("url"))
+            _fill(last, inner, counters)
         pos = m.end()
-    rest = text[pos:]
-    if last is None:
-        el.text = (el.text or "") + rest
-    else:
-        last.tail = (last.tail or "") + rest
+    _append_text(el, last, text[pos:])
+
+
+class _Unreadable(Exception):
+    def __init__(self, el: Any, message: str) -> None:
+        super().__init__(message)
+        self.line = el.sourceline or 1
+
+
+def _markdown(el: Any, placeholders: dict[str, str], links: dict[str, str]) -> str:
+    """The Markdown of an XLIFF <source>/<target>: the inverse of `_fill`.  A footnote placeholder is
+    rebuilt from its id (the note's key), whatever text a CAT tool left inside it."""
+    out = [el.text or ""]
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        local = tag.rsplit("}", 1)[-1]
+        if not tag.startswith(f"{{{XLIFF_NS}}}"):
+            raise _Unreadable(child, f"unexpected element <{local or 'comment'}> in the text")
+        if local in ("ph", "x"):
+            raw = placeholders.get(child.get("id", ""))
+            if raw is None:
+                raise _Unreadable(child, f"unknown placeholder id {child.get('id')!r} (the source has "
+                                         f"{', '.join(sorted(placeholders)) or 'none'})")
+            out.append(raw)
+        elif local == "g":
+            kind = child.get("ctype", "")
+            inner = _markdown(child, placeholders, links)
+            if kind == "link":
+                href = child.get(f"{{{VU_NS}}}href") or links.get(child.get("id", ""))
+                if not href:
+                    raise _Unreadable(child, "a link without its target (vu:href)")
+                out.append(f"[{inner}]({href})")
+            elif kind in _DELIM:
+                opening, closing = _DELIM[kind]
+                out.append(f"{opening}{inner}{closing}")
+            else:
+                raise _Unreadable(child, f"unknown formatting ctype={kind!r} (expected bold, italic or link)")
+        elif local == "mrk":  # a CAT tool's annotation (a term, a comment): its text counts
+            out.append(_markdown(child, placeholders, links))
+        else:
+            raise _Unreadable(child, f"unexpected element <{local}> in the text")
+        out.append(child.tail or "")
+    return "".join(out)
+
+
+def _source_codes(src: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """The placeholders (id -> Markdown) and link targets (id -> URL) of a <source>."""
+    placeholders = {ph.get("id", ""): "".join(ph.itertext()) for ph in src.iter(_x("ph"), _x("x"))}
+    links = {g.get("id", ""): g.get(f"{{{VU_NS}}}href", "") for g in src.iter(_x("g")) if g.get("ctype") == "link"}
+    return placeholders, links
+
+
+def _confirmed(unit: Any, tgt: Any) -> bool:
+    """A translator's confirmation: a target in a done state (no state: translated), not unapproved.
+    A state asking for review wins over an `approved="yes"` a tool left from the export."""
+    return unit.get("approved") != "no" and tgt.get("state", "translated") in DONE
 
 
 @dataclass
@@ -138,19 +237,24 @@ def import_xliff(project: Project, data: bytes, shown: str) -> list[Imported]:
                 continue
             seen.add(name)
             tgt = unit.find(_x("target"))
-            if tgt is None or tgt.get("state", "translated") not in DONE:
+            if tgt is None or not _confirmed(unit, tgt):
                 continue  # not (yet) confirmed by the translator: leave the position as it is
             if name not in texts:
                 out.append(problem(shown, unit.sourceline or 1, 1, f"{original}: no translated field {name!r}"))
                 continue
             src = unit.find(_x("source"))
-            sent = "".join(src.itertext()) if src is not None else ""
+            try:
+                codes = _source_codes(src) if src is not None else ({}, {})
+                sent = _markdown(src, *codes) if src is not None else ""
+                new = _markdown(tgt, *codes)
+            except _Unreadable as exc:
+                out.append(problem(shown, exc.line, 1, f"{original} {name}: {exc}"))
+                continue
             if text_hash(sent) != text_hash(texts[name].get(source, "")):
                 out.append(problem(shown, unit.sourceline or 1, 1,
                                    f"{original} {name}: the source text changed since this file was exported; "
                                    "export again and carry the translation over"))
                 continue
-            new = "".join(tgt.itertext())
             if not new.strip():
                 out.append(problem(shown, tgt.sourceline or 1, 1, f"{original} {name}: empty translation"))
                 continue
