@@ -23,16 +23,19 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("project", {"voceunica.project"}),
     ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review", "voceunica.eufiles"}),
     ("resolve and render", {"voceunica.resolve", "voceunica.render", "voceunica.charts", "voceunica.timeline"}),
-    ("word", {"voceunica.docx"}),  # and every voceunica.docx.* module
+    # the writers: Word (every voceunica.docx.* module) and the site's HTML (voceunica.site.*)
+    ("word", {"voceunica.docx", "voceunica.site"}),
     ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.xliff",
-                              "voceunica.yamledit", "voceunica.release", "voceunica.schema"}),
+                              "voceunica.yamledit", "voceunica.release", "voceunica.schema",
+                              "voceunica.site.publish"}),  # reads git and dist/, writes the site: composes
     ("command line", {"voceunica.cli", "voceunica.__main__"}),
 ]
 
 
 def layer_of(module: str) -> int:
-    for package in ("voceunica.docx", "voceunica.diff"):  # a package's modules share its layer
-        if module.startswith(package + "."):
+    named = any(module in members for _, members in LAYERS)  # a module named on its own has its own layer
+    for package in ("voceunica.docx", "voceunica.diff", "voceunica.site"):  # else it shares its package's
+        if module.startswith(package + ".") and not named:
             module = package
     for rank, (_, members) in enumerate(LAYERS):
         if module in members:

@@ -212,6 +212,22 @@ def release(
 
 
 @app.command()
+def site(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: site/).",
+                                                 metavar="DIR")] = None,
+    drafts: Annotated[bool, typer.Option("--drafts", help="Include positions not agreed yet, every page marked "
+                                                          "DRAFT (internal previews only).")] = False,
+) -> None:
+    """Write a static preview site: home, positions and dossiers in both languages, history, releases, search."""
+    from voceunica.site.publish import build_site
+
+    result = build_site(state.root, out, drafts=drafts)
+    typer.echo(f"{os.path.relpath(result.folder)}/index.html")
+    typer.echo(f"site: {counted(result.positions, 'position')}, {counted(result.dossiers, 'dossier')}, "
+               f"{len(result.files)} files" + (" (with drafts)" if drafts else ""), err=True)
+
+
+@app.command()
 def verify(
     folder: Annotated[Path, typer.Argument(help="A release folder, e.g. dist/1.0.0.")],
 ) -> None:

@@ -197,7 +197,8 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
         pid, group, i = origins.get(note.group(1), ("", "", 0))
         source = project.sources.get(f"position:{pid}")
         if source is not None:
-            key = getattr(project.positions[pid], group)[i].key
+            item = getattr(project.positions[pid], group)[i]
+            key = item if isinstance(item, str) else item.key  # a catalogue reference is its key
             return source.problem((group, i, "key"), f"{group}[{i}] ({key}): {exc}")
     needle = _MD_LEAD.sub("", raw).strip()
     candidates: list[tuple[str, Position | Dossier]] = [
@@ -274,6 +275,8 @@ def inputs_digest(project: Project, dossier_id: str, epoch: int | None, template
     d = project.dossiers[dossier_id]
     paths = [project.files[f"dossier:{dossier_id}"]]
     paths += [project.files[f"position:{p}"] for p in d.positions]
+    # the catalogue: a file's state of play (or an inline entry matching it) changes boxes and footnotes
+    paths += [path for key, path in sorted(project.files.items()) if key.startswith("eu-file:")]
     for a in d.annexes:
         meta = project.files[f"annex:{a}"]
         paths += [meta, meta.with_suffix(".csv")]

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from voceunica import fmt, locales
+from voceunica import eufiles, fmt, locales
 from voceunica.fingerprint import agreed as position_agreed
-from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, Dossier, EUFile, Note, Position, Text
+from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, Dossier, EUFile, EUFileRecord, Note, Position, Text
 from voceunica.project import AnnexData, Cell, Project
 from voceunica.textrules import FOOTNOTE_REF
 
@@ -155,13 +155,15 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
     rpositions: list[RPosition] = []
     for p in positions:
         amended = sum(len(r.amendments) for r in rpositions)
-        rpositions.append(_position(p, lang, labels, footnotes, noted, amended + 1))
+        files, lines = _cited(project, p, d.date, lang, labels)
+        rpositions.append(_position(p, lang, labels, footnotes, noted, amended + 1, files, lines))
     draft = not all(position_agreed(p) for p in positions)
     addresses = []
     for ref in d.addresses:
         pos_id, _, key = ref.partition("/")
-        f = next(f for f in project.positions[pos_id].eu_files if f.key == key)
-        addresses.append(eu_file_line(f, lang, labels))
+        files, lines = _cited(project, project.positions[pos_id], d.date, lang, labels)
+        f = next(f for f in files if f.key == key)
+        addresses.append(lines.get(key) or eu_file_line(f, lang, labels))
     annexes: list[RAnnex] = []
     figures = 0
     for i, annex_id in enumerate(d.annexes, start=1):
@@ -182,6 +184,34 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         positions=rpositions, annexes=annexes, footnotes=footnotes, labels=labels,
         layout=page_layout(d), dateline=f"{labels['dateline_place']}, {fmt.date(d.date, lang)}",
     )
+
+
+def _cited(project: Project, pos: Position, day: dt.date, lang: str,
+           labels: dict[str, str]) -> tuple[list[EUFile], dict[str, str]]:
+    """A position's EU files on `day`, and the footnote line of each the catalogue holds."""
+    files = eufiles.entries(project, pos, day)
+    lines = {e: catalogue_line(project.catalogue[e], day, lang, labels)
+             for e in pos.eu_files if isinstance(e, str) and e in project.catalogue}
+    return files, lines
+
+
+def catalogue_line(rec: EUFileRecord, day: dt.date, lang: str, labels: dict[str, str]) -> str:
+    """A catalogue file as a footnote: its official title on `day` (the act's once adopted),
+    identifiers and EUR-Lex link."""
+    f = eufiles.as_eu_file(rec, day)
+    adopted = f.kind in ADOPTED_ACTS and rec.adopted is not None
+    title = (rec.adopted.title if adopted and rec.adopted and rec.adopted.title else rec.title)[lang]
+    name = act_name(f, labels)
+    text = title if title.startswith(name) or title.lower().startswith(name.lower()) else f"{name} – {title}"
+    ids = [x for x in (rec.com, rec.procedure) if x and x not in text]
+    if ids:
+        text += f" ({', '.join(ids)})"
+    if f.celex:
+        text += f". CELEX [{f.celex}]({eurlex_url(f, lang)})"
+    elif f.eli:
+        text += f". ELI <{f.eli}>"
+    return text + "."
+
 
 
 BRIEF_MAX_POSITIONS = 2
@@ -220,15 +250,21 @@ def note_identity(item: EUFile | Note) -> tuple[str, ...]:
 
 
 def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote],
-              noted: dict[tuple[str, ...], str], first_amendment: int) -> RPosition:
+              noted: dict[tuple[str, ...], str], first_amendment: int, eu_files: list[EUFile] | None = None,
+              lines: dict[str, str] | None = None) -> RPosition:
     """`noted` holds the label of every footnote made so far in the dossier: a note
     already made by an earlier position is cited by its label, not made again.  A
     label is '{position id}-{key}' of the first position to cite the note, and the
-    footnote keeps where that note is written (pipeline.source_of reports there)."""
+    footnote keeps where that note is written (pipeline.source_of reports there).
+    `eu_files`: the position's EU files with its catalogue references made files (`_cited`;
+    by default only its inline ones), `lines` the footnote text of each catalogue file."""
+    if eu_files is None:
+        eu_files = [e for e in pos.eu_files if not isinstance(e, str)]
+    lines = lines or {}
     defs: dict[str, tuple[str, str, int]] = {
-        f.key: (eu_file_line(f, lang, labels), "eu_files", i) for i, f in enumerate(pos.eu_files)}
+        f.key: (lines.get(f.key) or eu_file_line(f, lang, labels), "eu_files", i) for i, f in enumerate(eu_files)}
     defs.update({n.key: (n.text[lang], "notes", i) for i, n in enumerate(pos.notes)})
-    ids: dict[str, tuple[str, ...]] = {f.key: note_identity(f) for f in pos.eu_files}
+    ids: dict[str, tuple[str, ...]] = {f.key: note_identity(f) for f in eu_files}
     ids.update({n.key: note_identity(n) for n in pos.notes})
 
     def link(text: str) -> str:
@@ -243,7 +279,7 @@ def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[
 
         return FOOTNOTE_REF.sub(sub, _trim(text))
 
-    files = {f.key: f for f in pos.eu_files}
+    files = {f.key: f for f in eu_files}
     asks = []
     for ask in pos.asks:
         text = link(ask.text[lang])
