@@ -131,6 +131,10 @@ def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) 
         for annex in rd.annexes:
             if annex.chart is not None:
                 files[annex.chart.file] = render_png(annex.chart, lang)
+        if rd.timeline is not None:
+            from voceunica.timeline import render_png as timeline_png
+
+            files[rd.timeline.file] = timeline_png(rd.timeline)
     files.update(_docx_files(project, dossier_id, resolved, bodies, files, epoch))
     return files
 

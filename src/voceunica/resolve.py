@@ -83,6 +83,32 @@ class RAnnex:
 
 
 @dataclass(frozen=True)
+class RStateOfPlay:
+    """One EU file's box: where it stands on the dossier's date, and who decides."""
+
+    key: str
+    name: str  # short title
+    act: str  # 'Regulation (EU) 2026/1384' / 'COM(2025) 989 final, 2025/0419(COD)'
+    stage: str
+    last_step: str  # 'Council general approach, 12 June 2026' (linked to its source)
+    next_step: str
+    who: list[str]  # one line per institution
+
+
+@dataclass(frozen=True)
+class RTimeline:
+    """The procedures on a time axis, the dossier's date marked (timeline.py draws it)."""
+
+    file: str  # image file name, written beside the Markdown
+    alt: str
+    title: str
+    today: dt.date
+    today_label: str
+    rows: list[tuple[str, list[tuple[dt.date, str, bool]]]]  # (file name, [(date, stage label, expected?)])
+    lang: str
+
+
+@dataclass(frozen=True)
 class ResolvedDossier:
     id: str
     lang: str
@@ -107,6 +133,8 @@ class ResolvedDossier:
     labels: dict[str, str] = field(repr=False)
     layout: str = "dossier"  # brief | dossier (page_layout)
     dateline: str = ""  # 'Bruxelles, 20 novembre 2026'
+    state_of_play: list[RStateOfPlay] = field(default_factory=list)
+    timeline: RTimeline | None = None
 
 
 def author_line(name: str, office: str) -> str:
@@ -159,11 +187,17 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         rpositions.append(_position(p, lang, labels, footnotes, noted, amended + 1, files, lines))
     draft = not all(position_agreed(p) for p in positions)
     addresses = []
+    boxes: list[RStateOfPlay] = []
+    records: list[EUFileRecord] = []
     for ref in d.addresses:
         pos_id, _, key = ref.partition("/")
         files, lines = _cited(project, project.positions[pos_id], d.date, lang, labels)
         f = next(f for f in files if f.key == key)
         addresses.append(lines.get(key) or eu_file_line(f, lang, labels))
+        rec = eufiles.record_for(project, project.positions[pos_id], key)
+        if rec is not None and rec not in records:
+            records.append(rec)
+            boxes.append(state_of_play(rec, d.date, lang, labels))
     annexes: list[RAnnex] = []
     figures = 0
     for i, annex_id in enumerate(d.annexes, start=1):
@@ -183,6 +217,7 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         addresses=addresses, introduction=_opt(d.introduction, lang),
         positions=rpositions, annexes=annexes, footnotes=footnotes, labels=labels,
         layout=page_layout(d), dateline=f"{labels['dateline_place']}, {fmt.date(d.date, lang)}",
+        state_of_play=boxes, timeline=timeline(records, d, lang, labels) if records else None,
     )
 
 
@@ -212,6 +247,93 @@ def catalogue_line(rec: EUFileRecord, day: dt.date, lang: str, labels: dict[str,
         text += f". ELI <{f.eli}>"
     return text + "."
 
+
+def _stage(kind: str, labels: dict[str, str]) -> str:
+    return labels[f"stage.{kind}"]
+
+
+def _person(p: object, labels: dict[str, str]) -> str:
+    from voceunica.model import Person
+
+    assert isinstance(p, Person)
+    text = p.name + (f" ({p.group})" if p.group else "")
+    if p.fictitious:
+        text += f" {labels['sop_fictitious']}"
+    elif p.unverified:
+        text += f" {labels['sop_unverified']}"
+    return text
+
+
+def state_of_play(rec: EUFileRecord, day: dt.date, lang: str, labels: dict[str, str]) -> RStateOfPlay:
+    """The box of one file as of `day`: stage, last step, next step, who decides."""
+    done = eufiles.stages_on(rec, day)
+    unverified = f" {labels['sop_unverified']}"
+    if done:
+        last = done[-1]
+        when = fmt.date(last.date, lang)
+        last_step = f"{_stage(last.stage, labels)}, [{when}]({last.source})" + (unverified if last.unverified else "")
+    else:
+        last_step = "–"
+    nxt = eufiles.next_step_on(rec, day)
+    if nxt is not None and rec.next_step is not None:
+        stage, date = nxt
+        next_step = f"{_stage(stage, labels)}, {labels['sop_expected']} {fmt.date(date, lang)}" if date else \
+            _stage(stage, labels)
+        if rec.next_step.unverified:
+            next_step += unverified
+    else:
+        next_step = "–"
+    who = []
+    a = rec.actors
+    ep = []
+    if a.ep_committee:
+        ep.append(f"{a.ep_committee.code} ({a.ep_committee.name[lang]})")
+    if a.rapporteur:
+        ep.append(f"{labels['sop_rapporteur']} {_person(a.rapporteur, labels)}")
+    if a.shadows:
+        ep.append(f"{labels['sop_shadows']} " + ", ".join(_person(p, labels) for p in a.shadows))
+    if ep:
+        who.append(f"{labels['sop_parliament']}: " + "; ".join(ep))
+    if a.council_working_party:
+        who.append(f"{labels['sop_council']}: {a.council_working_party[lang]}")
+    if a.lead_dg:
+        who.append(f"{labels['sop_commission']}: {a.lead_dg[lang]}")
+    if rec.competence != "eu":
+        note = f" – {rec.competence_note[lang]}" if rec.competence_note else ""
+        who.append(f"{labels['competence.' + rec.competence]}{note}")
+    if a.unverified and who:
+        who[-1] += unverified
+    f = eufiles.as_eu_file(rec, day)
+    act = act_name(f, labels)
+    if f.procedure and f.procedure not in act:
+        act += f", {f.procedure}"
+    name = (rec.short_title or rec.title)[lang]
+    return RStateOfPlay(rec.key, name, act, labels[f"phase.{eufiles.phase(rec, day)}"], last_step, next_step,
+                        who or ["–"])
+
+
+def timeline(records: list[EUFileRecord], d: Dossier, lang: str, labels: dict[str, str]) -> RTimeline | None:
+    """Every addressed file's stages up to the dossier's date, and its next step, on one time axis."""
+    rows: list[tuple[str, list[tuple[dt.date, str, bool]]]] = []
+    described = []
+    for rec in records:
+        points = [(s.date, _stage(s.stage, labels), False) for s in eufiles.stages_on(rec, d.date)]
+        nxt = eufiles.next_step_on(rec, d.date)
+        if nxt is not None and nxt[1] is not None:
+            points.append((nxt[1], _stage(nxt[0], labels), True))
+        if not points:
+            continue
+        name = (rec.short_title or rec.title)[lang]
+        rows.append((name, points))
+        steps = ", ".join(f"{label} {fmt.date(day, lang)}" + (f" ({labels['sop_expected']})" if exp else "")
+                          for day, label, exp in points)
+        described.append(f"{name}: {steps}")
+    if not rows:
+        return None
+    title = labels["timeline_title"]
+    today = f"{labels['timeline_today']}: {fmt.date(d.date, lang)}"
+    alt = f"{title}. " + "; ".join(described) + f". {today}."
+    return RTimeline(f"{d.id}.timeline.{lang}.png", alt, title, d.date, labels["timeline_today"], rows, lang)
 
 
 BRIEF_MAX_POSITIONS = 2

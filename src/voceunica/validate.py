@@ -55,6 +55,7 @@ REQUIRED_LABELS = (
     "justification", "table", "figure", "source", "illustrative", "licence",
     "audience", "position", "not_available", "chart.bar", "chart.line", "dateline_place",
     *(f"region.{r}" for r in REGIONS), *(f"act.{a}" for a in ADOPTED_ACTS),
+    *eufiles.LABELS,
 )
 
 
