@@ -30,6 +30,11 @@ LAYERS: list[tuple[str, set[str]]] = [
                               "voceunica.site.publish"}),  # reads git and dist/, writes the site: composes
     ("command line", {"voceunica.cli", "voceunica.__main__"}),
 ]
+# The pact's KPIs: checked with the project, resolved and drawn beside the dossiers, composed with them.
+for _layer, _module in (("validate", "voceunica.kpi"), ("resolve and render", "voceunica.scoreboard"),
+                        ("resolve and render", "voceunica.kpichart"),
+                        ("compose and exchange", "voceunica.kpireport")):
+    next(members for name, members in LAYERS if name == _layer).add(_module)
 
 
 def layer_of(module: str) -> int:

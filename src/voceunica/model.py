@@ -232,6 +232,8 @@ class Dossier(Model):
     introduction: Text | None = None  # Markdown
     positions: Annotated[list[Slug], Field(min_length=1)]
     annexes: list[Slug] = []
+    # KPIs of the pact printed as annexes after `annexes` (kpis/<id>.yaml); 'scoreboard' means all of them.
+    kpis: list[Slug] = []
     template: str = "dossier.md.j2"
     layouts: Annotated[list[Layout], Field(min_length=1)] = ["single", "parallel"]
     # brief: dateline and key messages on page 1, no cover, no contents (a position paper);
@@ -419,3 +421,68 @@ def iter_texts(obj: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tupl
         for k, v in obj.items():
             if not isinstance(v, _LEAVES):
                 yield from iter_texts(v, loc + (k,))
+
+
+# --- KPIs of the pact: kpis/<id>.yaml beside kpis/<id>.csv ------------------------------------
+
+KPI_FORMAT = "voceunica/kpi@1"
+# A region of a KPI's breakdown: each region, and both together.
+KpiRegion = Literal["lombardia", "veneto", "both"]
+KPI_REGIONS: tuple[str, ...] = ("lombardia", "veneto", "both")
+SCOREBOARD = "scoreboard"  # in a dossier's `kpis`: every KPI (so no KPI may have this id)
+Number = Annotated[float, Field(allow_inf_nan=False)] | int
+
+
+class Baseline(Model):
+    value: Number
+    year: Annotated[int, Field(ge=1950, le=2100)]
+
+
+class Target(Model):
+    value: Number
+    year: Annotated[int, Field(ge=1950, le=2100)]
+    region: KpiRegion = "both"  # whose figure the target is set for
+    set_by: Text  # the text of the agreement or decision that set it
+    illustrative: bool = False  # no decision set it yet: a placeholder, printed as such
+
+
+class KpiSource(Model):
+    publisher: Text
+    dataset: NonEmpty  # the publisher's code: 'sbs_r_nuts2021', 'Coeweb'
+    url: Url | None = None
+    licence: NonEmpty  # as the publisher states it
+
+
+class Calendar(Model):
+    """When new figures come out: a period's figures are due `months_after` months after it ends
+    (yearly, 3: the 2025 figures by the end of March 2026)."""
+
+    frequency: Literal["yearly", "quarterly", "monthly"]
+    months_after: Annotated[int, Field(ge=0, le=36)]
+
+
+class Kpi(Model):
+    """One indicator of the pact's monitoring: definition, baseline, target, source and calendar."""
+
+    format: Literal["voceunica/kpi@1"]
+    id: Slug
+    name: Text
+    definition: Text  # Markdown
+    unit: Text  # 'EUR billion' / 'miliardi di EUR'
+    decimals: Annotated[int, Field(ge=0, le=6)] = 0
+    regions: Annotated[list[KpiRegion], Field(min_length=1)]
+    direction: Literal["increase", "decrease"] = "increase"  # which way is progress
+    baseline: Baseline
+    target: Target
+    source: KpiSource
+    calendar: Calendar
+    kind: Literal["official", "derived", "illustrative"]
+    formula: str | None = None  # derived only: sum(a, b, ...), difference(a, b), ratio(a, b), percent(a, b)
+
+    @model_validator(mode="after")
+    def _formula(self) -> Kpi:
+        if self.kind == "derived" and not self.formula:
+            raise ValueError("a derived KPI needs its 'formula', e.g. 'sum(kpi-a, kpi-b)'")
+        if self.kind != "derived" and self.formula:
+            raise ValueError("'formula' only applies to a KPI of kind 'derived'")
+        return self

@@ -47,6 +47,10 @@ def check(root: Path, base: str | None = None) -> Project:
     with gc_paused():
         project = load_project(root)
         found = signoff_problems(project) + translation_problems(project) + output_problems(project)
+        if project.kpis or any(d.kpis for d in project.dossiers.values()):
+            from voceunica.kpi import kpi_problems, reference_date
+
+            found += kpi_problems(project, reference_date(source_date_epoch()))  # stale series: see kpi.py
         if project.templates:
             from voceunica.render import template_problems
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from voceunica.errors import Problem
 from voceunica.load import MAX_BINARY_BYTES, SourceMap, read_project_file
-from voceunica.model import Annex, Dossier, EUFileRecord, Position, Text
+from voceunica.model import Annex, Dossier, EUFileRecord, Kpi, Position, Text
 
 Cell = str | int | Decimal | None
 
@@ -25,12 +25,33 @@ class AnnexData:
     csv_path: str
 
 
+@dataclass(frozen=True)
+class Observation:
+    """One row of kpis/<id>.csv."""
+
+    period: str  # '2025', '2025-Q3', '2025-09'
+    region: str  # lombardia | veneto | both
+    value: Decimal
+    status: str  # provisional | final
+    published: str  # ISO date, or '' when not recorded
+    line: int  # in the CSV
+
+
+@dataclass
+class KpiData:
+    meta: Kpi
+    observations: list[Observation]
+    source: SourceMap
+    csv_path: str
+
+
 @dataclass
 class Project:
     root: Path
     positions: dict[str, Position] = field(default_factory=dict)
     dossiers: dict[str, Dossier] = field(default_factory=dict)
     annexes: dict[str, AnnexData] = field(default_factory=dict)
+    kpis: dict[str, KpiData] = field(default_factory=dict)
     catalogue: dict[str, EUFileRecord] = field(default_factory=dict)  # eu-files/<key>.yaml, by key
     labels: dict[str, Text] = field(default_factory=dict)
     sources: dict[str, SourceMap] = field(default_factory=dict)  # "position:<id>" -> where it came from

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from voceunica.model import Annex, Dossier, EUFileRecord, Labels, Position
+from voceunica.model import Annex, Dossier, Kpi, EUFileRecord, Labels, Position
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "position": Position,
     "dossier": Dossier,
     "annex": Annex,
     "labels": Labels,
+    "kpi": Kpi,
     "eu-file": EUFileRecord,
 }
 

@@ -29,6 +29,7 @@ from voceunica.load import (
 )
 from voceunica.messages import dotted as _dotted
 from voceunica.messages import problem_from as _problem_from
+from voceunica.model import BINDING_STATUSES, KPI_FORMAT, Column, Kpi
 from voceunica.regions import REGIONS
 from voceunica.project import AnnexData, Cell, Project
 from voceunica.model import (
@@ -40,10 +41,11 @@ from voceunica.model import (
 from voceunica import eufiles
 
 M = TypeVar("M", bound=BaseModel)
-Item = TypeVar("Item", Position, Annex, Dossier, EUFileRecord)  # the models kept one to a file, named by their id
+Item = TypeVar("Item", Position, Annex, Dossier, EUFileRecord, Kpi)  # the models kept one to a file, named by their id
 
 FORMATS = {Position: POSITION_FORMAT, Dossier: DOSSIER_FORMAT, Annex: ANNEX_FORMAT, Labels: LABELS_FORMAT,
            EUFileRecord: EU_FILE_FORMAT}
+FORMATS[Kpi] = KPI_FORMAT  # kpis/<id>.yaml (voceunica.kpi)
 
 # Labels the Markdown template prints; labels.yaml must define each.  (Those the Word
 # writer prints are required where Word files are composed: pipeline.output_problems, with
@@ -93,7 +95,7 @@ def _load_project(root: Path) -> Project:
     def shown(path: Path) -> str:
         return shown_path(path.relative_to(root).as_posix())
 
-    raw_ids: dict[str, set[str]] = {"position": set(), "dossier": set(), "annex": set(), "eu-file": set()}
+    raw_ids: dict[str, set[str]] = {"position": set(), "dossier": set(), "annex": set(), "kpi": set(), "eu-file": set()}
 
     def load_all(kind: str, folder: Path, model: type[Item]) -> list[tuple[Item, Loaded, Path]]:
         result = []
@@ -150,6 +152,13 @@ def _load_project(root: Path) -> Project:
                                root=root)
             if data is not None:
                 project.annexes[meta.id] = data
+    kpi_dir = root / "kpis"  # optional: the pact's KPIs (voceunica.kpi)
+    if kpi_dir.is_dir() and (why := folder_refusal(root, kpi_dir)) is not None:
+        out.append(problem("kpis/", 1, 1, why))
+    elif kpi_dir.is_dir():
+        from voceunica.kpi import load_kpis
+
+        project.kpis = load_kpis(root, kpi_dir, "kpis", load_all("kpi", kpi_dir, Kpi), out)
     for dossier, loaded, _ in load_all("dossier", root / "dossiers", Dossier):
         project.dossiers[dossier.id] = dossier
         check_dossier(dossier, loaded.source, project, raw_ids, out)
@@ -394,6 +403,13 @@ def check_dossier(dossier: Dossier, source: SourceMap, project: Project, raw_ids
     why = template_refusal(project.root, dossier.template)
     if why is not None:
         out.append(source.problem(("template",), f"template: {why}"))
+    agreed = all(p in project.positions and project.positions[p].status in BINDING_STATUSES for p in dossier.positions)
+    for i, ident in enumerate(dossier.annexes):
+        annex = project.annexes.get(ident)
+        if agreed and annex is not None and annex.meta.illustrative:
+            out.append(source.problem(("annexes", i), (
+                f"annexes[{i}]: annex '{ident}' is illustrative ({annex.source.path}) and every position of this "
+                "dossier is agreed: an agreed paper carries official figures only; take the annex out")))
     regions = [a.region for a in dossier.authors]
     for i, r in enumerate(regions):
         if r in regions[:i]:
@@ -441,12 +457,13 @@ def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out:
         out.append(problem(shown, 1, 1, f"CSV header does not match the columns of {source.path}: "
                                         + "; ".join(detail)))
         return None
-    rows = _typed_rows(meta, table, out)
+    rows = typed_rows(meta.columns, table, out)
     return AnnexData(meta, rows, source, shown)
 
 
-def _typed_rows(meta: Annex, table: Table, out: list[Problem]) -> list[list[Cell]]:
-    width = len(meta.columns)
+def typed_rows(spec: list[Column], table: Table, out: list[Problem]) -> list[list[Cell]]:
+    """A CSV table's rows as typed cells: the one home of cell parsing (annexes, KPI observations)."""
+    width = len(spec)
     good: list[tuple[int, list[str], list[str]]] = []  # (line, fields as written, fields stripped)
     for line, record in table.rows:
         if len(record) != width:
@@ -454,7 +471,7 @@ def _typed_rows(meta: Annex, table: Table, out: list[Problem]) -> list[list[Cell
             continue
         good.append((line, record, [v.strip() for v in record]))
     columns: list[list[Cell]] = []
-    for i, column in enumerate(meta.columns):
+    for i, column in enumerate(spec):
         values = [values[i] for _, _, values in good]
         fast = _FAST.get(column.type)
         # Annexes run to tens of thousands of rows: a column of clean numbers is
