@@ -21,12 +21,13 @@ LAYERS: list[tuple[str, set[str]]] = [
                     "voceunica.messages"}),
     ("load", {"voceunica.load"}),
     ("project", {"voceunica.project"}),
-    ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review", "voceunica.eufiles"}),
+    ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review", "voceunica.eufiles",
+                  "voceunica.glossary"}),
     ("resolve and render", {"voceunica.resolve", "voceunica.render", "voceunica.charts", "voceunica.timeline"}),
     # the writers: Word (every voceunica.docx.* module) and the site's HTML (voceunica.site.*)
     ("word", {"voceunica.docx", "voceunica.site"}),
     ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.xliff",
-                              "voceunica.yamledit", "voceunica.release", "voceunica.schema",
+                              "voceunica.yamledit", "voceunica.release", "voceunica.schema", "voceunica.tmx",
                               "voceunica.site.publish"}),  # reads git and dist/, writes the site: composes
     ("command line", {"voceunica.cli", "voceunica.__main__"}),
 ]

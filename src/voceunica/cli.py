@@ -241,6 +241,25 @@ def verify(
     typer.echo(f"ok: {folder} matches its manifest", err=True)
 
 
+@app.command()
+def glossary(
+    tbx: Annotated[Path | None, typer.Option("--tbx", help="Export the glossary as TBX (TBX-Basic) to FILE.",
+                                                metavar="FILE")] = None,
+) -> None:
+    """The shared glossary (glossary.yaml): its terms, or with --tbx a TBX file for CAT tools."""
+    from voceunica.glossary import require_glossary, to_tbx
+    from voceunica.write import atomic_write
+
+    found = require_glossary(state.root)
+    if tbx is None:
+        for term in found.glossary.terms:
+            typer.echo(f"{term.it} = {term.en}" + (f"  (IATE {term.iate})" if term.iate else ""))
+        return
+    target = tbx if tbx.is_absolute() else Path.cwd() / tbx
+    atomic_write(target, to_tbx(found))
+    typer.echo(f"{os.path.relpath(target)}: {len(found.glossary.terms)} terms", err=True)
+
+
 class DiffFormat(StrEnum):
     text = "text"
     md = "md"
@@ -377,6 +396,21 @@ def i18n_export(
     atomic_write(target, data)
     typer.echo(f"{os.path.relpath(target)}: {data.count(b'<trans-unit ')} units from "
                f"{len(position or project.positions)} position(s)", err=True)
+
+
+@i18n.command("tmx")
+def i18n_tmx(
+    out: Annotated[Path, typer.Argument(help="The TMX file to write.", metavar="FILE")],
+) -> None:
+    """Write every aligned IT/EN text (current translations, dossiers, annexes) as a TMX 1.4b memory."""
+    from voceunica.tmx import export_tmx
+    from voceunica.validate import load_project
+    from voceunica.write import atomic_write
+
+    data = export_tmx(load_project(state.root))
+    target = out if out.is_absolute() else Path.cwd() / out
+    atomic_write(target, data)
+    typer.echo(f"{os.path.relpath(target)}: {data.count(b'<tu ')} aligned texts", err=True)
 
 
 @i18n.command("import")

@@ -47,6 +47,9 @@ def check(root: Path, base: str | None = None) -> Project:
     with gc_paused():
         project = load_project(root)
         found = signoff_problems(project) + translation_problems(project) + output_problems(project)
+        from voceunica.glossary import glossary_problems
+
+        found += glossary_problems(project)  # glossary.yaml, and translations that depart from it
         if project.kpis or any(d.kpis for d in project.dossiers.values()):
             from voceunica.kpi import kpi_problems, reference_date
 

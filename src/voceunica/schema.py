@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from voceunica.glossary import Glossary
 from voceunica.model import Annex, Dossier, Kpi, EUFileRecord, Labels, Position
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -20,6 +21,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "labels": Labels,
     "kpi": Kpi,
     "eu-file": EUFileRecord,
+    "glossary": Glossary,
 }
 
 

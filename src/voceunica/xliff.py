@@ -88,7 +88,7 @@ def export_xliff(project: Project, ids: list[str] | None = None) -> bytes:
 # The Markdown a translator must not break, found left to right: an escaped character and a code
 # span stay text (nothing inside is markup); a footnote reference; a link; **bold**; *italic*.  Bold and
 # italic do not cross a blank line (a paragraph break ends them in Markdown too).
-_INLINE = re.compile(r"""
+INLINE = re.compile(r"""
     (?P<esc>\\.)
   | (?P<code>(?P<ticks>`+)[^`].*?(?P=ticks))
   | (?P<ref>\[\^(?P<key>[^\]\s]+)\](?!:))
@@ -113,7 +113,7 @@ def _fill(el: Any, text: str, counters: dict[str, int] | None = None) -> None:
     counters = counters if counters is not None else {}
     pos = 0
     last = None
-    for m in _INLINE.finditer(text):
+    for m in INLINE.finditer(text):
         if m.group("esc") or m.group("code"):
             continue
         _append_text(el, last, text[pos:m.start()])
