@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # the writers: Word (every voceunica.docx.* module) and the site's HTML (voceunica.site.*)
     ("word", {"voceunica.docx", "voceunica.site"}),
     ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.xliff",
+                              "voceunica.checkcache",
                               "voceunica.yamledit", "voceunica.release", "voceunica.schema", "voceunica.tmx",
                               "voceunica.site.publish"}),  # reads git and dist/, writes the site: composes
     ("command line", {"voceunica.cli", "voceunica.__main__"}),

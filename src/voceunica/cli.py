@@ -89,11 +89,18 @@ def check(
     from voceunica.pipeline import check as run_check
 
     project = run_check(state.root, base)
-    report(project.problems)
-    if project.errors:
-        raise typer.Exit(1)
-    typer.echo(f"ok: {len(project.positions)} positions, {len(project.dossiers)} dossiers, "
-               f"{len(project.annexes)} annexes", err=True)
+    code = _checked(project.problems, (len(project.positions), len(project.dossiers), len(project.annexes)))
+    if code:
+        raise typer.Exit(code)
+
+
+def _checked(problems: list[Problem], counts: tuple[int, int, int]) -> int:
+    """What `check` prints, and its exit code."""
+    report(problems)
+    if any(p.is_error for p in problems):
+        return 1
+    typer.echo(f"ok: {counts[0]} positions, {counts[1]} dossiers, {counts[2]} annexes", err=True)
+    return 0
 
 
 @app.command()
@@ -434,9 +441,38 @@ def i18n_import(
                "changed texts need new sign-offs", err=True)
 
 
+def _unchanged(args: list[str]) -> int | None:
+    """`[-C DIR] check` and `[-C DIR] build [ID ...]` when nothing changed since the last run:
+    the stored verdict (voceunica.checkcache), answered before Typer parses anything — Typer
+    builds a pydantic adapter per option, which costs more than the whole answer.  None for
+    anything else, or when something changed: Typer runs the command as usual."""
+    root = Path(".")
+    if len(args) >= 2 and args[0] in ("-C", "--directory"):
+        root, args = Path(args[1]), args[2:]
+    if not args or args[0] not in ("check", "build") or any(a.startswith("-") for a in args[1:]) \
+            or (args[0] == "check" and len(args) > 1) or not root.is_dir():
+        return None
+    from voceunica.checkcache import fresh_build, verdict
+    from voceunica.write import recover
+
+    state.root = root
+    recover(root)  # as main_options does before every command
+    if args[0] == "check":
+        found = verdict(root)
+        return None if found is None else _checked(found.problems, found.counts)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()  # as pipeline.source_date_epoch reads it
+    fresh = fresh_build(root, args[1:], None, force=False, pdf=False, epoch=int(epoch) if epoch.isdigit() else None)
+    if fresh is None:
+        return None
+    typer.echo(f"built 0 dossiers, 0 files; {len(fresh)} up to date", err=True)
+    return 0
+
+
 def main() -> None:
     try:
-        code = app(standalone_mode=False)
+        code = _unchanged(sys.argv[1:])
+        if code is None:
+            code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except VoceunicaError as exc:
         report(exc.problems)

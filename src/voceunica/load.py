@@ -15,6 +15,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import yaml
@@ -415,12 +416,21 @@ def folder_refusal(root: Path, path: Path) -> str | None:
     return None if os.path.isdir(path) else "not a folder"
 
 
+# Set by a caller that must know every file a step read (checkcache: the inputs of `check`'s
+# verdict): called with the path, the stat of the descriptor it was read from, and the bytes.
+ReadHook = Callable[[Path, os.stat_result, bytes], None]
+read_hook: ReadHook | None = None
+
+
 def read_project_file(root: Path, path: Path, shown: str, *, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of `path`, a regular file inside the project at `root`, of at most
     `limit` bytes.  Anything else is a `VoceunicaError` at `shown`:1:1 saying why,
     without a word of what the file holds."""
     try:
-        return _read(root, path, limit)
+        data, st = _read(root, path, limit)
+        if read_hook is not None:
+            read_hook(path, st, data)
+        return data
     except _Refused as exc:
         raise VoceunicaError(problem(shown, 1, 1, str(exc))) from None
     except OSError as exc:
@@ -431,7 +441,7 @@ _READ_FLAGS = os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC | _O_NOCTTY |
 _DIR_FLAGS = os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC
 
 
-def _read(root: Path, path: Path, limit: int) -> bytes:
+def _read(root: Path, path: Path, limit: int) -> tuple[bytes, os.stat_result]:
     if _WALK_BY_FD:
         # Most files are plain files in plain folders: walk to them from the root without
         # following anything, which proves them inside.  Only where a link is met is the
@@ -496,10 +506,13 @@ def _open_in(dir_fd: int, name: str, flags: int) -> int:
         raise _changed(exc) from None
 
 
-def _read_fd(fd: int, limit: int) -> bytes:
-    """Read an opened file, closing it; refused unless it is a regular file of at most `limit` bytes."""
+def _read_fd(fd: int, limit: int) -> tuple[bytes, os.stat_result]:
+    """Read an opened file, closing it; refused unless it is a regular file of at most `limit` bytes.
+    Returns the bytes and the descriptor's stat, taken before reading (a change made while
+    reading gives the file a later time than this stat, so a cache keyed by it sees it)."""
     try:
-        kind = _kind(os.fstat(fd).st_mode)  # what was opened, not what was looked at
+        st = os.fstat(fd)
+        kind = _kind(st.st_mode)  # what was opened, not what was looked at
         if kind:
             raise _Refused(kind)
         chunks = []
@@ -512,7 +525,7 @@ def _read_fd(fd: int, limit: int) -> bytes:
             size += len(chunk)
         if size > limit:  # it grew after the look
             raise _Refused(_too_large(limit))
-        return b"".join(chunks)
+        return b"".join(chunks), st
     finally:
         os.close(fd)
 

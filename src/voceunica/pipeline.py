@@ -7,6 +7,7 @@ into memory and only then writes, each file atomically.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.model import LANGS, Dossier, Position
@@ -25,6 +26,7 @@ from voceunica.validate import load_project
 from voceunica.write import Staging, atomic_write, clean_stale_temps, refuse_source_folder
 
 if TYPE_CHECKING:  # the render machinery loads only when something is rendered: `check` starts fast
+    from voceunica.checkcache import Recorder
     from voceunica.docx import DocxMeta
     from voceunica.resolve import ResolvedDossier
 
@@ -40,11 +42,19 @@ class BuildResult:
 def check(root: Path, base: str | None = None) -> Project:
     """Everything `voceunica check` reports: validation, sign-offs, translations,
     and, against a base revision, version discipline."""
+    return _check(root, base)[0]
+
+
+def _check(root: Path, base: str | None = None) -> tuple[Project, str | None]:
+    """check(), recording its verdict in the check cache (checkcache) with every file it read;
+    also returns the digest of that input set (None against a base: not cached)."""
+    from voceunica.checkcache import Recorder
     from voceunica.review import signoff_problems, translation_problems, version_problems
 
     from voceunica.validate import gc_paused
 
-    with gc_paused():
+    recorder = Recorder(root) if base is None else None
+    with gc_paused(), _reads_recorded(recorder):
         project = load_project(root)
         found = signoff_problems(project) + translation_problems(project) + output_problems(project)
         from voceunica.glossary import glossary_problems
@@ -63,7 +73,22 @@ def check(root: Path, base: str | None = None) -> Project:
 
         found += version_problems(project_at(root, base), project, base)
     project.problems[:] = sorted(set(project.problems + found))
-    return project
+    if recorder is None:
+        return project, None
+    counts = (len(project.positions), len(project.dossiers), len(project.annexes))
+    return project, recorder.store(project.problems, counts, sorted(project.dossiers))
+
+
+@contextlib.contextmanager
+def _reads_recorded(recorder: Recorder | None) -> Iterator[None]:
+    """Every project file read meanwhile goes to `recorder` (load.read_hook), however the check ends."""
+    from voceunica import load
+
+    load.read_hook = recorder
+    try:
+        yield
+    finally:
+        load.read_hook = None
 
 
 def output_problems(project: Project) -> list[Problem]:
@@ -398,9 +423,16 @@ def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int |
 def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = None, *,
           jobs: int | None = None, force: bool = False, progress: ProgressFn | None = None,
           pdf: bool = False) -> BuildResult:
+    from voceunica import checkcache
+
     if out_dir is not None:
         refuse_source_folder(root, out_dir)
-    project = check(root)
+    dossier_ids = list(dossier_ids)
+    epoch = source_date_epoch()
+    fresh = checkcache.fresh_build(root, dossier_ids, out_dir, force=force, pdf=pdf, epoch=epoch)
+    if fresh is not None:  # check's verdict, the inputs and the outputs unchanged: a stat of each, nothing loaded
+        return BuildResult([], fresh, fresh)
+    project, input_set = _check(root)
     if project.errors:
         raise VoceunicaError(project.problems)
     ids = select(project, dossier_ids)
@@ -440,6 +472,9 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
         written = staging.commit()
     if rendered:
         written.pop()
+    if input_set is not None:  # what the next build can confirm by a stat (checkcache.fresh_build)
+        made = {d: sorted(cache[d]["files"]) for d in ids if d in cache and isinstance(cache[d].get("files"), dict)}
+        checkcache.record_build(project.root, target, checkcache.build_mode(epoch, pdf), input_set, made)
     return BuildResult(written, ids, skipped, note)
 
 
