@@ -267,6 +267,24 @@ def glossary(
     typer.echo(f"{os.path.relpath(target)}: {len(found.glossary.terms)} terms", err=True)
 
 
+@app.command()
+def kpi(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: build/).",
+                                                 metavar="DIR")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also make a PDF of each DOCX (needs LibreOffice).")] = False,
+) -> None:
+    """The pact's KPI scoreboard: scoreboard.it/en.md and .docx, a trend chart per KPI."""
+    from voceunica.kpireport import build_scoreboard
+
+    result = build_scoreboard(state.root, out, pdf=pdf)
+    if result.note:
+        typer.echo(f"note: {result.note}", err=True)
+    for path in result.files:
+        typer.echo(os.path.relpath(path))
+    moved = f", moves {result.releases[0]} → {result.releases[1]}" if result.releases else ""
+    typer.echo(f"scoreboard as of {result.date.isoformat()}{moved}: {len(result.files)} files", err=True)
+
+
 class DiffFormat(StrEnum):
     text = "text"
     md = "md"

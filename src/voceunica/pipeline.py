@@ -161,7 +161,11 @@ def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) 
         files[f"{dossier_id}.{lang}.md"] = md
         bodies[lang] = split_front_matter(md)[1]
         for annex in rd.annexes:
-            if annex.chart is not None:
+            if annex.chart is not None and annex.chart.target is not None:  # a KPI's trend (voceunica.kpichart)
+                from voceunica.kpichart import render_png as kpi_png
+
+                files[annex.chart.file] = kpi_png(annex.chart, lang)
+            elif annex.chart is not None:
                 files[annex.chart.file] = render_png(annex.chart, lang)
         if rd.timeline is not None:
             from voceunica.timeline import render_png as timeline_png
@@ -316,6 +320,12 @@ def inputs_digest(project: Project, dossier_id: str, epoch: int | None, template
     for a in d.annexes:
         meta = project.files[f"annex:{a}"]
         paths += [meta, meta.with_suffix(".csv")]
+    if d.kpis:
+        from voceunica.kpi import dossier_kpis
+
+        for k in dossier_kpis(project, d.kpis):
+            meta = project.files[f"kpi:{k}"]
+            paths += [meta, meta.with_suffix(".csv")]
     h = hashlib.sha256(f"voceunica {__version__}\0epoch {epoch}\0".encode())
     for p in paths:
         rel = p.relative_to(project.root).as_posix()

@@ -106,10 +106,16 @@ def front_matter(d: ResolvedDossier) -> str:
 
 
 def render_markdown(d: ResolvedDossier, template_dirs: list[Path], template: str) -> str:
+    return render_template(template_dirs, template, d=d, labels=d.labels, front_matter=front_matter(d))
+
+
+def render_template(template_dirs: list[Path], template: str, **context: Any) -> str:
+    """Markdown from a template of templates/ in the sandbox; whatever goes wrong is a
+    problem at the template's line (the dossier's template, the KPI scoreboard's)."""
     env = environment(template_dirs)
     try:
         tpl = env.get_template(template)
-        text = tpl.render(d=d, labels=d.labels, front_matter=front_matter(d))
+        text = tpl.render(**context)
     except VoceunicaError:
         raise
     except jinja2.TemplateSyntaxError as exc:

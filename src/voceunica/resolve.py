@@ -64,6 +64,7 @@ class RChart:
     series: list[tuple[str, list[float | None]]]  # (label, values)
     unit: str
     decimals: int
+    target: tuple[float, str] | None = None  # a KPI's target line: (value, label); drawn by voceunica.kpichart
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,10 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         if data.meta.chart is not None:
             figures += 1
         annexes.append(_annex(data, i, figures if data.meta.chart else None, d.id, lang, labels))
+    if d.kpis:  # each KPI an annex after the data annexes, with its trend chart (voceunica.scoreboard)
+        from voceunica.scoreboard import kpi_annexes
+
+        annexes += kpi_annexes(project, d.id, d.kpis, len(annexes) + 1, figures + 1, lang, labels)
     status = "draft" if draft else "agreed"
     return ResolvedDossier(
         id=d.id, lang=lang, locale=locales.tag(lang),
