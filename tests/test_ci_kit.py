@@ -52,3 +52,17 @@ def test_pre_commit_hook_runs_check_on_content_files() -> None:
     assert hook["entry"] == "voceunica check" and hook["pass_filenames"] is False
     assert re.match(hook["files"], "positions/steel-trade-energy.yaml")
     assert not re.match(hook["files"], "src/voceunica/cli.py")
+
+
+def test_the_preview_site_goes_to_pull_requests_with_drafts_and_to_pages_on_a_tag() -> None:
+    wf = yaml.safe_load((REPO / ".github/workflows/voceunica.yml").read_text(encoding="utf-8"))
+    check, release = (wf["jobs"][j]["steps"] for j in ("check", "release"))
+    calls = [c for step in check for c in voceunica_calls(step.get("run", ""))]
+    assert ["voceunica", "site", "--drafts", "--out", "site-preview"] in calls
+    upload = next(s for s in check if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "site-preview"
+    runs = " ".join(s.get("run", "") for s in release)
+    assert "--site" in runs and "--pdf" in runs
+    uses = [s.get("uses", "").split("@")[0] for s in release]
+    assert uses.index("actions/upload-pages-artifact") < uses.index("actions/deploy-pages")
+    assert wf["permissions"]["pages"] == "write" and wf["permissions"]["id-token"] == "write"

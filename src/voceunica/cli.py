@@ -206,12 +206,13 @@ def release(
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Release uncommitted changes too.")] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also make a PDF of every DOCX (needs LibreOffice).")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel workers.")] = None,
+    site: Annotated[bool, typer.Option("--site", help="Also publish the preview site in VERSION/site/.")] = False,
 ) -> None:
     """Build every dossier in final mode into DIR/VERSION/, with manifest, changelogs and a zip bundle."""
     from voceunica.release import release as run_release
 
     result = run_release(state.root, version, out, allow_dirty=allow_dirty, pdf=pdf, jobs=jobs,
-                         progress=progress_printer("release"))
+                         progress=progress_printer("release"), site=site)
     if result.pdf_note:
         typer.echo(f"note: {result.pdf_note}", err=True)
     typer.echo(f"released {version}: {os.path.relpath(result.folder)}/ ({len(result.files)} files), "

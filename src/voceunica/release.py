@@ -89,7 +89,8 @@ def sha256(data: bytes) -> str:
 
 
 def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirty: bool = False,
-            pdf: bool = False, jobs: int | None = None, progress: ProgressFn | None = None) -> ReleaseResult:
+            pdf: bool = False, jobs: int | None = None, progress: ProgressFn | None = None,
+            site: bool = False) -> ReleaseResult:
     from voceunica import gitrev
 
     if not _VERSION.fullmatch(version):
@@ -123,6 +124,10 @@ def release(root: Path, version: str, out_dir: Path | None = None, *, allow_dirt
     except VoceunicaError:
         commit = None
     files.update(changelogs(root, project, version))
+    if site:  # the preview site of this release, beside its files (site/index.html), listed in the manifest
+        from voceunica.site.publish import release_site
+
+        files.update(release_site(project, version, files, dist, epoch))
     manifest = {
         "release": version,
         "voceunica": __version__,

@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import html
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +35,16 @@ import jinja2.sandbox
 from markupsafe import Markup
 
 from voceunica import fmt
-from voceunica.errors import VoceunicaError, problem
+from voceunica.errors import VoceunicaError, general, problem
 from voceunica.fingerprint import agreed, signoff_state, target_language, translation_status
 from voceunica.load import read_project_file
 from voceunica.mdescape import md_cell, md_escape, oneline
-from voceunica.model import LANGS, Dossier, EUFile, Position
+from voceunica.model import LANGS, Dossier, Position
 from voceunica.project import Project
 from voceunica.regions import REGIONS
 from voceunica.render import ProjectLoader, render_markdown, split_front_matter
-from voceunica.resolve import Footnote, RChart, eu_file_line, resolve
+from voceunica.resolve import Footnote, ResolvedDossier, resolve
+from voceunica.resolve import _cited as cited_files
 from voceunica.resolve import _position as resolve_position
 from voceunica.site.mdhtml import plain, to_html
 from voceunica.site.script import SEARCH_JS
@@ -101,7 +103,7 @@ class Release:
     files: tuple[ReleasedFile, ...]
 
 
-ChartFn = Callable[[RChart, str], bytes]  # a chart and its language -> its PNG
+ImagesFn = Callable[[str], dict[str, bytes]]  # a dossier id -> the images its Markdown shows, by file name
 
 
 def included(project: Project, drafts: bool) -> tuple[list[Position], list[Dossier]]:
@@ -126,9 +128,9 @@ def page_name(kind: str, ident: str, lang: str) -> str:
 
 
 def render_site(project: Project, *, drafts: bool = False, history: dict[str, list[Version]] | None = None,
-                releases: list[Release] | None = None, chart_png: ChartFn | None = None) -> dict[str, bytes]:
+                releases: list[Release] | None = None, images: ImagesFn | None = None) -> dict[str, bytes]:
     """Every file of the site by its path from the site's root folder."""
-    site = _Site(project, drafts, history, releases or [], chart_png)
+    site = _Site(project, drafts, history, releases or [], images)
     return site.render()
 
 
@@ -142,15 +144,16 @@ def _environment(folder: Path) -> jinja2.Environment:
 
 class _Site:
     def __init__(self, project: Project, drafts: bool, history: dict[str, list[Version]] | None,
-                 releases: list[Release], chart_png: ChartFn | None) -> None:
+                 releases: list[Release], images: ImagesFn | None) -> None:
         self.project = project
         self.drafts = drafts
         self.history = history
         self.releases = sorted(releases, key=lambda r: _version_key(r.version), reverse=True)
-        self.chart_png = chart_png
+        self.images = images
         self.positions, self.dossiers = included(project, drafts)
         self.files: dict[str, bytes] = {}
         self.index: list[dict[str, str]] = []
+        self.resolved: dict[tuple[str, str], ResolvedDossier] = {}
         self.labels = {lang: {k: v[lang] for k, v in project.labels.items()} for lang in LANGS}
         missing = [k for k in LABELS if k not in project.labels]
         if missing:
@@ -214,14 +217,9 @@ class _Site:
         for pos in self.positions:
             sectors.setdefault(labels.get(f"sector.{pos.sector}", pos.sector), []).append(self._pos_link(pos, lang))
         addressed: dict[str, list[dict[str, str]]] = {}
-        for d in self.dossiers:
-            for ref in d.addresses:
-                pid, _, key = ref.partition("/")
-                eu = next((e for e in self.project.positions[pid].eu_files if isinstance(e, EUFile) and e.key == key),
-                          None)
-                if eu is not None:
-                    line = to_html(eu_file_line(eu, lang, labels), inline=True)
-                    addressed.setdefault(line, []).append(self._dossier_link(d, lang))
+        for d in self.dossiers:  # as the dossier's cover lists them (catalogue files on its date)
+            for line in self._resolved(d.id, lang).addresses:
+                addressed.setdefault(to_html(line, inline=True), []).append(self._dossier_link(d, lang))
         latest = self.releases[0] if self.releases else None
         self._page("home", "", lang, "home.html.j2", labels["site.title"],
                    dossiers=[self._dossier_link(d, lang) for d in self.dossiers],
@@ -240,7 +238,11 @@ class _Site:
     def position_page(self, pos: Position, lang: str) -> None:
         labels = self.labels[lang]
         footnotes: list[Footnote] = []
-        rp = resolve_position(pos, lang, labels, footnotes, {}, 1)
+        # An EU file from the catalogue is cited as it stood on the newest dossier's date that carries the position.
+        day = max((d.date for d in self.dossiers if pos.id in d.positions),
+                  default=max((d.date for d in self.project.dossiers.values()), default=dt.date.today()))
+        files, lines = cited_files(self.project, pos, day, lang, labels)
+        rp = resolve_position(pos, lang, labels, footnotes, {}, 1, files, lines)
         md = [rp.summary, "", f"# {md_escape(labels['asks'])}", ""]
         md += [f"{i}. {ask}" for i, ask in enumerate(rp.asks, start=1)] + [""]
         for heading, body in rp.sections:
@@ -282,13 +284,23 @@ class _Site:
         return {"status": labels[f"status.{pos.status}"], "version": pos.version, "agreed": agreed(pos),
                 "signoffs": signoffs, "freshness": freshness}
 
+    def _resolved(self, dossier_id: str, lang: str) -> ResolvedDossier:
+        if (dossier_id, lang) not in self.resolved:
+            self.resolved[dossier_id, lang] = resolve(self.project, dossier_id, lang)
+        return self.resolved[dossier_id, lang]
+
     def dossier_page(self, d: Dossier, lang: str) -> None:
-        rd = resolve(self.project, d.id, lang)
+        rd = self._resolved(d.id, lang)
         markdown = render_markdown(rd, self.project.template_dirs(), d.template)
         body = to_html(split_front_matter(markdown)[1], shift=1)
-        for annex in rd.annexes:
-            if annex.chart is not None and self.chart_png is not None:
-                self.files[f"dossier/{annex.chart.file}"] = self.chart_png(annex.chart, lang)
+        shown = re.findall(r'<img src="([^"/]+)"', body)  # the charts (and any figure) the Markdown shows
+        if shown and self.images is not None:
+            available = self.images(d.id)
+            missing = [name for name in shown if name not in available]
+            if missing:
+                raise VoceunicaError(general(f"dossier {d.id}: no image {', '.join(missing)} to show"))
+            for name in shown:
+                self.files[f"dossier/{name}"] = available[name]
         positions = [self._pos_link(self.project.positions[p], lang) for p in d.positions]
         self._page("dossier", d.id, lang, "dossier.html.j2", rd.title, dossier=rd, body=Markup(body),
                    positions=positions, addresses=[Markup(to_html(a, inline=True)) for a in rd.addresses])

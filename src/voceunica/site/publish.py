@@ -36,7 +36,6 @@ from voceunica.load import read_project_file
 from voceunica.model import Position
 from voceunica.pipeline import CACHE_NAME, MAX_OUTPUT_BYTES, check, inputs_digest, source_date_epoch
 from voceunica.project import Project
-from voceunica.resolve import RChart
 from voceunica.site import Change, Release, ReleasedFile, Version, included, render_site
 from voceunica.validate import validate_model
 from voceunica.write import Staging, refuse_source_folder
@@ -74,53 +73,55 @@ def build_site(root: Path, out_dir: Path | None = None, *, drafts: bool = False,
 
 def site_files(project: Project, *, drafts: bool, releases: list[Release],
                build_dir: Path | None = None, charts: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """Every file of the site; `charts`: PNGs already made (a release has them), by name."""
+    """Every file of the site; `charts`: the images already made (a release has them all), by name."""
     try:
         history: dict[str, list[Version]] | None = position_history(project, drafts)
     except VoceunicaError:
         history = None  # not a git repository (or no commit yet): the history pages say so
-    made = dict(charts or {})
-    current = _built_charts(project, build_dir) if build_dir is not None and not made else {}
+    built = _built_images(project, build_dir) if build_dir is not None and charts is None else {}
 
-    def chart_png(chart: RChart, lang: str) -> bytes:
-        if chart.file not in made:
-            data = current.get(chart.file)
-            if data is None:
-                from voceunica.charts import render_png
+    def images(dossier_id: str) -> dict[str, bytes]:
+        if charts is not None:
+            return charts
+        if dossier_id not in built:  # build/ has none from today's inputs: made as build makes them
+            from voceunica.pipeline import render_dossier
 
-                data = render_png(chart, lang)
-            made[chart.file] = data
-        return made[chart.file]
+            made = render_dossier(project, dossier_id, source_date_epoch())
+            built[dossier_id] = {n: d for n, d in made.items() if n.endswith(".png") and isinstance(d, bytes)}
+        return built[dossier_id]
 
-    return render_site(project, drafts=drafts, history=history, releases=releases, chart_png=chart_png)
+    return render_site(project, drafts=drafts, history=history, releases=releases, images=images)
 
 
-def _built_charts(project: Project, build_dir: Path) -> dict[str, bytes]:
-    """The chart PNGs in build/ that build's cache vouches for: made from today's inputs, not changed since."""
+def _built_images(project: Project, build_dir: Path) -> dict[str, dict[str, bytes]]:
+    """Per dossier, the images in build/ that build's cache vouches for: made from today's inputs, unchanged since."""
     try:
         cache = json.loads(read_project_file(build_dir, build_dir / CACHE_NAME, CACHE_NAME).decode("utf-8"))
     except (OSError, ValueError, VoceunicaError):
         return {}
     if not isinstance(cache, dict):
         return {}
-    out: dict[str, bytes] = {}
+    out: dict[str, dict[str, bytes]] = {}
     epoch = source_date_epoch()
     for dossier_id in project.dossiers:
         entry = cache.get(dossier_id)
         if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
             continue
-        if entry.get("inputs") not in (digest := inputs_digest(project, dossier_id, epoch),
-                                       digest + ":pdf"):
+        if entry.get("inputs") not in (digest := inputs_digest(project, dossier_id, epoch), digest + ":pdf"):
             continue
+        found: dict[str, bytes] = {}
         for name, sha in entry["files"].items():
             if not (isinstance(name, str) and name.endswith(".png") and "/" not in name):
                 continue
             try:
                 data = read_project_file(build_dir, build_dir / name, name, limit=MAX_OUTPUT_BYTES)
             except VoceunicaError:
-                continue
-            if hashlib.sha256(data).hexdigest() == sha:
-                out[name] = data
+                break
+            if hashlib.sha256(data).hexdigest() != sha:
+                break
+            found[name] = data
+        else:
+            out[dossier_id] = found
     return out
 
 
@@ -199,7 +200,7 @@ def position_history(project: Project, drafts: bool) -> dict[str, list[Version]]
             if previous is not None:
                 changes = tuple(Change(c.field, c.lang, c.old, c.new, tuple(c.words))
                                 for c in compare_models(previous, pos)
-                                if not c.field.startswith("translated_from"))
+                                if not c.field.startswith(("translated_from", "signoffs")))
                 if not changes and pos.version == previous.version and pos.status == previous.status:
                     continue  # the same content, rewritten (a comment, the layout)
             listed.append(Version(commit, dates.get(commit, ""), pos.version, pos.status, changes))
@@ -268,6 +269,19 @@ def release_from(manifest: bytes, shown: str, changelog: object, href_prefix: st
                   for n, e in sorted(listed.items()) if n.endswith((".docx", ".pdf")) and "/" not in n)
     read = changelog if callable(changelog) else (lambda _n: "")
     return Release(version, date, {lang: str(read(f"CHANGELOG.{lang}.md")) for lang in ("it", "en")}, files)
+
+
+def release_site(project: Project, version: str, files: dict[str, bytes], dist: Path, epoch: int) -> dict[str, bytes]:
+    """The site of a release, as `site/...` files beside the released ones: agreed content only, this
+    release (its changelogs, its DOCX/PDF with their SHA-256) and the earlier ones in `dist`."""
+    this = Release(version, dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat(),
+                   {lang: files.get(f"CHANGELOG.{lang}.md", b"").decode("utf-8") for lang in ("it", "en")},
+                   tuple(ReleasedFile(n, hashlib.sha256(d).hexdigest(), len(d), f"../{n}")
+                         for n, d in sorted(files.items()) if n.endswith((".docx", ".pdf"))))
+    earlier = [r for r in find_releases(dist, "../..") if r.version != version]
+    charts = {n: d for n, d in files.items() if n.endswith(".png")}
+    site = site_files(project, drafts=False, releases=[this, *earlier], charts=charts)
+    return {f"site/{name}": data for name, data in site.items()}
 
 
 # --- writing ------------------------------------------------------------------------------------------
