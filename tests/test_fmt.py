@@ -17,11 +17,13 @@ NB = "\u00a0"
     [
         (Decimal("152231.32"), "en", 2, f"152{NB}231.32"),
         (Decimal("152231.32"), "it", 2, f"152{NB}231,32"),
-        (1234, "it", 0, "1234"),  # four digits may stay unseparated in text
+        (1234, "it", 0, f"1{NB}234"),  # from four digits on, as running text (typography.group)
+        (123, "it", 0, "123"),
         (12500, "en", 0, f"12{NB}500"),
         (1234567, "it", 0, f"1{NB}234{NB}567"),
         (Decimal("163.85"), "it", 1, "163,8"),  # round half to even
-        (Decimal("-1500.5"), "en", 1, "-1500.5"),
+        (Decimal("-1500.5"), "en", 1, f"-1{NB}500.5"),
+        (Decimal("0.05"), "it", 2, "0,05"),
         (Decimal("-15000.5"), "en", 1, f"-15{NB}000.5"),
     ],
 )
@@ -29,8 +31,13 @@ def test_number(value: Decimal, lang: str, decimals: int, expected: str) -> None
     assert fmt.number(value, lang, decimals) == expected
 
 
-def test_tables_group_four_digit_numbers_for_alignment() -> None:
-    assert fmt.number(1234, "it", group_four=True) == f"1{NB}234"
+def test_tables_and_running_text_group_numbers_by_one_rule() -> None:
+    """A figure reads the same in a table (fmt) and in a note (typography): '5 800' in both."""
+    from voceunica import typography
+
+    assert fmt.number(5800, "it") == typography.markdown("5800", "it") == f"5{NB}800"
+    assert fmt.number(22000, "en") == typography.markdown("22 000", "en") == f"22{NB}000"
+    assert fmt.number(5800, "en") == typography.group("5800")
 
 
 def test_money_puts_the_code_first_in_english_and_last_in_italian() -> None:
@@ -54,6 +61,7 @@ def test_date(date: dt.date, lang: str, expected: str) -> None:
 def test_short_date_and_percent() -> None:
     assert fmt.short_date(dt.date(2025, 3, 19)) == "19.3.2025"
     assert fmt.percent(Decimal("12.5"), "it", 1) == f"12,5{NB}%"
+    assert fmt.percent(Decimal("1234.5"), "en", 1) == f"1{NB}234.5{NB}%"
 
 
 def test_one_locale_table_for_every_language() -> None:

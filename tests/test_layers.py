@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"voceunica", "voceunica.errors", "voceunica.model", "voceunica.fmt", "voceunica.textrules",
                     "voceunica.write", "voceunica.locales", "voceunica.regions", "voceunica.mdescape",
-                    "voceunica.messages"}),
+                    "voceunica.messages", "voceunica.typography"}),
     ("load", {"voceunica.load"}),
     ("project", {"voceunica.project"}),
     ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review", "voceunica.eufiles",

@@ -3,7 +3,8 @@
 Babel supplies the month names and the decimal sign; grouping follows the
 EU style guide (../shared/domain.md), not Babel's national `it` default:
 thousands are separated by a no-break space in both languages
-(EN `152 231.32`, IT `152 231,32`), money is `EUR 12 500` in English and
+(EN `152 231.32`, IT `152 231,32`), from four digits on, by the rule running
+text follows too (`typography.group`), money is `EUR 12 500` in English and
 `12 500 EUR` in Italian, dates are `19 March 2025` / `19 marzo 2025`
 (`1º febbraio 2026`).  These functions are the templates' filters.
 """
@@ -16,30 +17,21 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from babel.dates import format_date
 
 from voceunica.locales import babel_locale
+from voceunica.typography import NBSP, group
 
-NBSP = "\u00a0"
 _DECIMAL_SIGN = {"it": ",", "en": "."}
 
 
-def number(value: int | float | Decimal, lang: str, decimals: int = 0, *, group_four: bool = False) -> str:
-    """`12500.5` → `12 500,5` (it) / `12 500.5` (en), no-break space for thousands.
-
-    Four-digit numbers stay ungrouped in running text (EU style allows it);
-    tables pass `group_four=True` so figures align by digit.
+def number(value: int | float | Decimal, lang: str, decimals: int = 0) -> str:
+    """`12500.5` → `12 500,5` (it) / `12 500.5` (en), `5800` → `5 800`: no-break
+    spaces from four digits on, the one grouping rule of running text too
+    (`typography.group`), so a figure reads the same in a note and in a table.
     """
     q = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN) if decimals \
         else Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     sign = "-" if q < 0 else ""
-    text = f"{abs(q):f}"
-    whole, _, frac = text.partition(".")
-    if len(whole) > 4 or (group_four and len(whole) == 4):
-        groups: list[str] = []
-        while len(whole) > 3:
-            groups.insert(0, whole[-3:])
-            whole = whole[:-3]
-        groups.insert(0, whole)
-        whole = NBSP.join(groups)
-    out = sign + whole
+    whole, _, frac = f"{abs(q):f}".partition(".")
+    out = sign + group(whole)
     if frac:
         out += _DECIMAL_SIGN[lang] + frac
     return out

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+# White space a line break may replace; no-break spaces (typography.py) are kept.
+_BREAKABLE_SPACE = re.compile(r"[^\S\u00a0\u2007\u202f]+")
 _GFM_SPECIAL = re.compile(r"([\\`*_~\[\]<>#|!&$])")
 # '- x', '+ x', '1. x' or '1) x' at the start of a line would become a list item.
 _LIST_MARKER = re.compile(r"^(\s*)(?:([-+])(?=\s|$)|(\d+)([.)])(?=\s|$))")
@@ -25,19 +27,24 @@ _LIST_MARKER = re.compile(r"^(\s*)(?:([-+])(?=\s|$)|(\d+)([.)])(?=\s|$))")
 
 def md_escape(text: str) -> str:
     """Plain text → one line of Markdown that shows exactly that text."""
-    out = _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    out = _SPECIAL.sub(r"\\\1", _one_line(text))
     # a line starting with "1." or "-" would become a list
     return re.sub(r"^(\d+)([.)])", r"\1\\\2", re.sub(r"^([+-])(\s)", r"\\\1\2", out))
 
 
 def md_cell(text: str) -> str:
     """Markdown (inline) → one table cell: paragraphs joined by <br>, pipes escaped."""
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
+    paragraphs = [_one_line(p) for p in re.split(r"\n\s*\n", text.strip())]
     return "<br><br>".join(p.replace("|", "\\|") for p in paragraphs if p)
 
 
 def oneline(text: str) -> str:
-    return " ".join(text.split())
+    return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    """Runs of white space as one space, none at either end; a no-break space stays."""
+    return _BREAKABLE_SPACE.sub(" ", text).strip(" ")
 
 
 def gfm_escape(text: str) -> str:

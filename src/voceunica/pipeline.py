@@ -224,6 +224,7 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
     dossier, or label) whose text holds that Markdown line, at its own file and
     line — a content mistake is never reported at a template line.  Only when
     no input holds it does the template take the blame."""
+    from voceunica import typography
     from voceunica.model import iter_texts
 
     md_lines = body.split("\n")
@@ -252,9 +253,11 @@ def source_of(project: Project, dossier_id: str, lang: str, body: str, exc: Exce
             if source is None:
                 continue
             for loc, text_lang, text in iter_texts(model):
-                at = text.find(probe) if text_lang == lang else -1
+                # The Markdown holds the text as typeset (line breaks where the source has them).
+                shown = typography.markdown(text, lang) if text_lang == lang else ""
+                at = shown.find(probe)
                 if at != -1:
-                    line, col = source.text_line(loc, text.count("\n", 0, at))
+                    line, col = source.text_line(loc, shown.count("\n", 0, at))
                     return problem(source.path, line, col, f"{'.'.join(map(str, loc))}: {exc}")
     where = f" (line {line_no} of the {lang} Markdown it renders)" if line_no else f" ({lang})"
     return problem(f"templates/{dossier.template}", 1, 1, f"dossier {dossier_id}: cannot write DOCX{where}: {exc}")

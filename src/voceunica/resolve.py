@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from voceunica import eufiles, fmt, locales
+from voceunica import eufiles, fmt, locales, typography
 from voceunica.fingerprint import agreed as position_agreed
 from voceunica.model import ADOPTED_ACTS, LANGS, Annex, Column, Dossier, EUFile, EUFileRecord, Note, Position, Text
 from voceunica.project import AnnexData, Cell, Project
@@ -211,7 +211,7 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
 
         annexes += kpi_annexes(project, d.id, d.kpis, len(annexes) + 1, figures + 1, lang, labels)
     status = "draft" if draft else "agreed"
-    return ResolvedDossier(
+    return typeset(ResolvedDossier(
         id=d.id, lang=lang, locale=locales.tag(lang),
         doctype=labels[f"doctype.{d.doctype}"],
         title=d.title[lang], subtitle=_opt(d.subtitle, lang), short_title=_opt(d.short_title, lang) or d.title[lang],
@@ -223,7 +223,7 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         positions=rpositions, annexes=annexes, footnotes=footnotes, labels=labels,
         layout=page_layout(d), dateline=f"{labels['dateline_place']}, {fmt.date(d.date, lang)}",
         state_of_play=boxes, timeline=timeline(records, d, lang, labels) if records else None,
-    )
+    ))
 
 
 def _cited(project: Project, pos: Position, day: dt.date, lang: str,
@@ -437,7 +437,7 @@ def _cell_text(column: Column, value: Cell, lang: str, labels: dict[str, str]) -
     assert isinstance(value, (int, Decimal))
     if column.type == "percent":
         return fmt.percent(value, lang, column.decimals)
-    return fmt.number(value, lang, column.decimals, group_four=True)
+    return fmt.number(value, lang, column.decimals)
 
 
 def _header(column: Column, lang: str) -> str:
@@ -491,3 +491,42 @@ def _chart(data: AnnexData, figure: int, dossier_id: str, lang: str, labels: dic
     alt = f"{kind}: {title}" + (f" ({unit})" if unit else "") + f". {described}."
     return RChart(chart.type, f"{dossier_id}.{meta.id}.{lang}.png", alt, title, xc.label[lang], categories,
                   series, unit, first.decimals)
+
+
+def typeset(d: ResolvedDossier) -> ResolvedDossier:
+    """Every text a reader sees, set in its language's typography (typography.py):
+    quotation marks and apostrophes, no-break spaces, digit grouping.  Markdown texts
+    keep their syntax; identifiers, contact details, versions and table figures
+    (fmt groups them by the same rule) are left as they are."""
+    lang = d.lang
+
+    def md(text: str) -> str:
+        return typography.markdown(text, lang)
+
+    def pl(text: str) -> str:
+        return typography.plain(text, lang)
+
+    positions = [replace(
+        p, title=pl(p.title), status_text=pl(p.status_text), sector_text=pl(p.sector_text), summary=md(p.summary),
+        asks=[md(a) for a in p.asks], sections=[(pl(h), md(b)) for h, b in p.sections],
+        amendments=[replace(a, act=pl(a.act), provision=pl(a.provision), commission=md(a.commission),
+                            amendment=md(a.amendment), justification=md(a.justification)) for a in p.amendments],
+    ) for p in d.positions]
+    annexes = [replace(
+        a, title=pl(a.title), description=md(a.description), headers=[pl(h) for h in a.headers],
+        rows=[[md(c) if al == "left" else c for c, al in zip(row, a.align, strict=True)] for row in a.rows],
+        source=md(a.source),
+        chart=replace(a.chart, title=pl(a.chart.title), alt=pl(a.chart.alt)) if a.chart is not None else None,
+    ) for a in d.annexes]
+    boxes = [replace(b, name=md(b.name), act=md(b.act), stage=md(b.stage), last_step=md(b.last_step),
+                     next_step=md(b.next_step), who=[md(w) for w in b.who]) for b in d.state_of_play]
+    figure = replace(d.timeline, alt=pl(d.timeline.alt), title=pl(d.timeline.title)) if d.timeline else None
+    return replace(
+        d, doctype=pl(d.doctype), title=pl(d.title), subtitle=pl(d.subtitle), short_title=pl(d.short_title),
+        date_text=pl(d.date_text), status_text=pl(d.status_text), audience=pl(d.audience),
+        authors=[(pl(name), pl(office), tr) for name, office, tr in d.authors],
+        addresses=[md(line) for line in d.addresses], introduction=md(d.introduction),
+        positions=positions, annexes=annexes, footnotes=[replace(f, text=md(f.text)) for f in d.footnotes],
+        labels={k: pl(v) for k, v in d.labels.items()}, dateline=pl(d.dateline),
+        state_of_play=boxes, timeline=figure,
+    )
