@@ -36,14 +36,14 @@ from voceunica.project import KpiData, Observation, Project
 
 # The labels the scoreboard and a KPI annex print: labels.yaml must define each once the project has KPIs.
 LABELS = (
-    "kpi.title", "kpi.subtitle", "kpi.as_of", "kpi.latest", "kpi.baseline", "kpi.target", "kpi.progress",
-    "kpi.set_by", "kpi.target_illustrative", "kpi.definition", "kpi.unit", "kpi.calendar", "kpi.kind",
+    "kpi.title", "kpi.subtitle", "kpi.doctype", "kpi.as_of", "kpi.latest", "kpi.baseline", "kpi.target", "kpi.progress",
+    "kpi.set_by", "kpi.target_illustrative", "kpi.calendar", "kpi.kind",
     "kpi.kind.official", "kpi.kind.derived", "kpi.kind.illustrative", "kpi.formula", "kpi.dataset",
     "kpi.period", "kpi.region.lombardia", "kpi.region.veneto", "kpi.region.both", "kpi.status.provisional",
     "kpi.status.final", "kpi.published",
     "kpi.light", "kpi.light.green", "kpi.light.amber", "kpi.light.red", "kpi.light.none", "kpi.light.rule",
     "kpi.stale", "kpi.calendar.yearly", "kpi.calendar.quarterly", "kpi.calendar.monthly",
-    "kpi.movement", "kpi.moved", "kpi.unchanged", "kpi.no_releases", "kpi.new_in_release", "kpi.chart_alt",
+    "kpi.movement", "kpi.moved", "kpi.unchanged", "kpi.no_releases", "kpi.new_in_release",
     "kpi.target_line", "kpi.overview", "kpi.indicator", "changelog.kpis", "changelog.kpi_observations",
     "changelog.added.kpi", "changelog.removed.kpi",
 )

@@ -101,7 +101,7 @@ def render_scoreboard_files(project: Project, today: dt.date, moves: dict[str, M
         labels = rs.labels
         meta = writer.DocxMeta(
             lang=lang, title=rs.title, subtitle=rs.subtitle, short_title=rs.title,
-            doctype=labels["kpi.overview"], date_text=rs.date_text, version=rs.date.isoformat(),
+            doctype=labels["kpi.doctype"], date_text=rs.date_text, version=rs.date.isoformat(),
             status_text=labels["kpi.as_of"] + " " + rs.date_text, draft=False,
             authors=tuple(writer.Author(name=labels[f"region.{r}"], line=labels[f"region.{r}"])
                           for r in ("lombardia", "veneto")),

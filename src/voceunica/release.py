@@ -212,17 +212,21 @@ def changelogs(root: Path, project: object, version: str) -> dict[str, bytes]:
     """CHANGELOG.it.md / CHANGELOG.en.md from the semantic diff since the previous release tag."""
     from voceunica import gitrev
     from voceunica.diff import diff_projects, release_notes
+    from voceunica.diff.changelog import kpi_lines
+    from voceunica.kpi import movements
     from voceunica.project import Project
 
     assert isinstance(project, Project)
     previous = previous_tag(root, version)
     base = gitrev.project_at(root, previous) if previous is not None else Project(project.root)
     d = diff_projects(base, project)
+    moves = movements(base, project)  # the KPIs' updates: their own section of the notes
     out = {}
     for lang in ("it", "en"):
         # Every word is the project's own (templates/labels.yaml), the statuses too ('bozza → concordato').
         words = {key: text[lang] for key, text in project.labels.items()}
-        out[f"CHANGELOG.{lang}.md"] = release_notes(d, words, version, previous).encode("utf-8")
+        kpis = kpi_lines(moves, project, lang, words) if moves else []
+        out[f"CHANGELOG.{lang}.md"] = release_notes(d, words, version, previous, kpis).encode("utf-8")
     return out
 
 

@@ -78,8 +78,11 @@ def value_text(v: Decimal | float | int, meta: Kpi, lang: str, *, unit: bool = T
 
 
 def observation_text(o: Observation, meta: Kpi, lang: str, labels: dict[str, str]) -> str:
+    """'244.0 EUR billion (2024, Lombardy and Veneto, provisional, published on 14 March 2025)'."""
+    published = f", {labels['kpi.published']} {fmt.date(dt.date.fromisoformat(o.published), lang)}" \
+        if o.published else ""
     return (f"{value_text(o.value, meta, lang)} ({o.period}, {region_name(o.region, labels)}, "
-            f"{labels[f'kpi.status.{o.status}']})")
+            f"{labels[f'kpi.status.{o.status}']}{published})")
 
 
 def calendar_text(meta: Kpi, labels: dict[str, str]) -> str:

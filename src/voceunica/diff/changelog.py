@@ -8,9 +8,14 @@ in the release's language): `changelog.*`, the kinds (`position`, `dossier`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from voceunica.diff.compare import CellChange, ProjectDiff
+
+if TYPE_CHECKING:
+    from voceunica.kpi import Movement
+    from voceunica.project import Project
 
 # The labels release notes print: labels.yaml must define each (see validate.REQUIRED_LABELS).
 LABELS = (
@@ -24,12 +29,36 @@ LABELS = (
 )
 
 
-def release_notes(d: ProjectDiff, labels: Mapping[str, str], version: str, previous: str | None) -> str:
-    """A whole CHANGELOG file: title, what it is compared with, one bullet per item."""
+def release_notes(d: ProjectDiff, labels: Mapping[str, str], version: str, previous: str | None,
+                  kpis: Sequence[str] = ()) -> str:
+    """A whole CHANGELOG file: title, what it is compared with, one bullet per item; then the
+    KPI updates (`kpi_lines`) under their own heading."""
     head = f"# {labels['changelog.title']} – {version}\n\n"
     head += f"*{labels['changelog.since']} {previous}*\n\n" if previous else \
         f"*{labels['changelog.first_release']}*\n\n"
-    return head + changelog(d, labels).strip() + "\n"
+    body = "" if d.empty and kpis else changelog(d, labels).strip()
+    if kpis:
+        body += ("\n\n" if body else "") + f"## {labels['changelog.kpis']}\n\n" + "\n".join(kpis)
+    return head + body + "\n"
+
+
+def kpi_lines(moves: Sequence[Movement], new: Project, lang: str,
+              labels: Mapping[str, str]) -> list[str]:
+    """One bullet per KPI that moved between two releases: how its headline figure moved (worded
+    as the scoreboard words it) and how many observations were added, revised or removed."""
+    from voceunica.scoreboard import movement_text
+
+    words = dict(labels)
+    out = []
+    for m in moves:
+        if m.change in ("added", "removed"):
+            out.append(f"- {labels[f'changelog.{m.change}.kpi']} `{m.id}`")
+            continue
+        meta = new.kpis[m.id].meta
+        counts = (labels["changelog.kpi_observations"].replace("{added}", str(m.added))
+                  .replace("{revised}", str(m.revised)).replace("{removed}", str(m.removed)))
+        out.append(f"- {labels['kpi.indicator']} `{m.id}`: {movement_text(m, meta, lang, words)}; {counts}")
+    return out
 
 
 def changelog(d: ProjectDiff, labels: Mapping[str, str]) -> str:
