@@ -21,8 +21,9 @@ from conftest import REPO
 
 def _pip_install(env_dir: Path) -> subprocess.CompletedProcess[str]:
     py = env_dir / "bin" / "python"
-    return subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(REPO)],
-                          capture_output=True, text=True, timeout=900)
+    # with the extras the README's first command installs: the samples' charts need matplotlib
+    return subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           f"{REPO}[charts]"], capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")

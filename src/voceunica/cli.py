@@ -21,16 +21,27 @@ from voceunica.errors import Problem, VoceunicaError, counted, summary
 if TYPE_CHECKING:  # the project type pulls in pydantic and YAML; --help and --version stay fast
     from voceunica.project import Project
 
+# -h as well as --help, in every command (click's contexts inherit it)
+HELP = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
-    add_completion=False,
+    context_settings=HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="One voice in Brussels: check and build bilingual IT/EN dossiers from positions/ and dossiers/.",
 )
 
 
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
 class State:
     root: Path = Path(".")
+    format: CheckFormat = CheckFormat.text  # how problems are printed (check --format)
+    dossiers: list[str] = []  # the dossiers a build was asked for
 
 
 state = State()
@@ -49,11 +60,14 @@ def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    state.root = directory if directory is not None else Path(".")
-    if not state.root.is_dir():
+    start = directory if directory is not None else Path(".")
+    if not start.is_dir():
         typer.echo(f"voceunica: -C {directory}: no such directory", err=True)
         raise typer.Exit(2)
+    from voceunica.project import find_root
     from voceunica.write import recover
+
+    state.root = find_root(start) or start  # from a subfolder too, as git finds its repository
 
     recover(state.root)  # whatever runs next sees an import a kill interrupted finished, never half applied
 
@@ -72,7 +86,39 @@ def _shown(p: Problem) -> Problem:
     return Problem(rel, p.line, p.col, p.message, p.severity)
 
 
+def _cwd_path(path: Path) -> Path:
+    """A path option as the user typed it: relative to the current folder, whatever -C or the project root."""
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def _github_escape(text: str, *, prop: bool = False) -> str:
+    """GitHub's workflow-command escaping (data; a property also escapes ':' and ',')."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def report_as(problems: list[Problem], fmt: CheckFormat) -> None:
+    """Problems on stdout for machines: JSON, or GitHub workflow annotations."""
+    import json
+
+    shown = [_shown(p) for p in problems]
+    if fmt is CheckFormat.json:
+        typer.echo(json.dumps({
+            "problems": [{"path": p.path or None, "line": p.line or None, "col": p.col or None,
+                          "severity": p.severity.value, "message": p.message} for p in shown],
+            "errors": sum(p.is_error for p in shown), "warnings": sum(not p.is_error for p in shown),
+        }, indent=1, ensure_ascii=False))
+        return
+    for p in shown:
+        kind = "error" if p.is_error else "warning"
+        where = f" file={_github_escape(p.path, prop=True)},line={p.line},col={p.col}" if p.path else ""
+        typer.echo(f"::{kind}{where}::{_github_escape(p.message)}")
+
+
 def report(problems: list[Problem]) -> None:
+    if state.format is not CheckFormat.text:
+        report_as(problems, state.format)
+        return
     for p in problems:
         typer.echo(str(_shown(p)), err=True)
     if problems:
@@ -84,9 +130,14 @@ def check(
     base: Annotated[str | None, typer.Option(
         "--base", help="Also compare with this git revision: versions must increase when content changes.",
         metavar="REV")] = None,
+    format: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text (path:line:col: message, on stderr), json or github (workflow "
+        "annotations ::error file=…,line=…::), on stdout.")] = CheckFormat.text,
 ) -> None:
     """Validate positions, dossiers, annexes, labels and templates; print every problem."""
     from voceunica.pipeline import check as run_check
+
+    state.format = format
 
     project = run_check(state.root, base)
     code = _checked(project.problems, (len(project.positions), len(project.dossiers), len(project.annexes)))
@@ -117,6 +168,9 @@ def build(
     """Build <id>.it.md, <id>.en.md, <id>.it.docx, <id>.en.docx (and <id>.it-en.docx) for each dossier."""
     from voceunica.pipeline import build as run_build
 
+    out = _cwd_path(out) if out is not None else None
+
+    state.dossiers = dossiers or []  # where to say that charts need the charts extra (see main)
     result = run_build(state.root, dossiers or (), out, jobs=jobs, force=force, progress=progress_printer("build"),
                        pdf=pdf)
     if result.note:
@@ -187,13 +241,13 @@ def migrate_eu_files(
 
 @app.command()
 def schema(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schema files.", metavar="DIR")] = Path(
-        "schemas"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the schema files (default: the "
+                                                 "project's schemas/).", metavar="DIR")] = None,
 ) -> None:
     """Write JSON Schemas for positions, dossiers, annexes and labels (for editors)."""
     from voceunica.schema import write_schemas
 
-    target = out if out.is_absolute() else state.root / out
+    target = _cwd_path(out) if out is not None else state.root / "schemas"
     for path in write_schemas(target):
         typer.echo(os.path.relpath(path))
 
@@ -210,6 +264,8 @@ def release(
 ) -> None:
     """Build every dossier in final mode into DIR/VERSION/, with manifest, changelogs and a zip bundle."""
     from voceunica.release import release as run_release
+
+    out = _cwd_path(out) if out is not None else None
 
     result = run_release(state.root, version, out, allow_dirty=allow_dirty, pdf=pdf, jobs=jobs,
                          progress=progress_printer("release"), site=site)
@@ -358,7 +414,7 @@ def redline(
                err=True)
 
 
-i18n = typer.Typer(help="Translation status and freshness.", no_args_is_help=True)
+i18n = typer.Typer(help="Translation status and freshness.", no_args_is_help=True, context_settings=HELP)
 app.add_typer(i18n, name="i18n")
 
 
@@ -505,6 +561,12 @@ def main() -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # usage errors and the unexpected
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").partition(".")[0] == "matplotlib":
+            # the charts extra is not installed: say so at the dossier that needs it
+            from voceunica.pipeline import charts_missing
+
+            report([charts_missing(state.root, state.dossiers)])
+            sys.exit(1)
         if _is_click_exception(exc):
             # One line, like every other diagnostic: the message and where help is.
             ctx = getattr(exc, "ctx", None)

@@ -514,3 +514,24 @@ def redline(old: Project, new: Project, dossier_id: str, lang: str, out: Path, *
         raise VoceunicaError(problem(name, 1, 1, str(exc))) from None
     atomic_write(out, merged)
     return changes
+
+
+CHARTS_EXTRA = "pip install 'voceunica[charts]'"
+
+
+def charts_missing(root: Path, dossier_ids: Iterable[str] = ()) -> Problem:
+    """Why a build stopped when matplotlib (the charts extra) is not installed, placed at the first
+    dossier that has a chart; build and release turn the ImportError into this."""
+    from voceunica.errors import general
+
+    project = load_project(root)
+    for dossier_id in [d for d in (list(dossier_ids) or sorted(project.dossiers)) if d in project.dossiers]:
+        dossier = project.dossiers[dossier_id]
+        charted = [a for a in dossier.annexes if a in project.annexes and project.annexes[a].meta.chart is not None]
+        source = project.sources.get(f"dossier:{dossier_id}")
+        if source is not None and (charted or dossier.kpis):
+            what = f"annex '{charted[0]}' has a chart" if charted else "its KPIs have trend charts"
+            return source.problem(("annexes" if charted else "kpis",),
+                                  f"{what}, and charts need matplotlib, which is not installed: {CHARTS_EXTRA}",
+                                  key=True)
+    return general(f"this build draws charts, which need matplotlib, which is not installed: {CHARTS_EXTRA}")

@@ -79,3 +79,21 @@ class Project:
             path = self.root / "templates" / name
             self._assets[name] = read_project_file(self.root, path, f"templates/{name}", limit=MAX_BINARY_BYTES)
         return self._assets[name]
+
+
+def find_root(start: Path) -> Path | None:
+    """The project `start` is in: the nearest folder, from `start` up, holding both positions/ and
+    dossiers/ — as git finds its repository from a subfolder.  The walk never leaves the top of a
+    git repository (a project lies inside the repository that versions it), nor goes above the home
+    folder; it ends at the file system's root.  None when no such folder is found."""
+    here = start.resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known (a bare container): the file system's root bounds it
+        home = None
+    for folder in (here, *here.parents):
+        if (folder / "positions").is_dir() and (folder / "dossiers").is_dir():
+            return folder
+        if folder == home or (folder / ".git").exists():
+            return None
+    return None
