@@ -59,9 +59,7 @@ def build_site(root: Path, out_dir: Path | None = None, *, drafts: bool = False,
     """Check the project, render the site and write it into `out_dir` (default `site/`)."""
     if out_dir is not None:
         refuse_source_folder(root, out_dir)
-    project = check(root)
-    if project.errors:
-        raise VoceunicaError(project.problems)
+    project = _checked(root)
     target = (out_dir if out_dir is not None else project.root / "site").resolve()
     dist_dir = (dist if dist is not None else project.root / "dist").resolve()
     releases = find_releases(dist_dir, os.path.relpath(dist_dir, target))
@@ -69,6 +67,24 @@ def build_site(root: Path, out_dir: Path | None = None, *, drafts: bool = False,
     removed = write_site(target, files)
     positions, dossiers = included(project, drafts)
     return SiteResult(target, sorted(files), len(positions), len(dossiers), removed)
+
+
+def _checked(root: Path) -> Project:
+    """The project, refused when `check` finds errors — by check's stored verdict when nothing changed
+    since it was given (checkcache: the site then loads the project but compiles no template twice)."""
+    from voceunica.checkcache import verdict
+    from voceunica.validate import load_project
+
+    known = verdict(root)
+    if known is None:
+        project = check(root)
+    else:
+        if known.errors:
+            raise VoceunicaError(known.problems)
+        project = load_project(root)
+    if project.errors:
+        raise VoceunicaError(project.problems)
+    return project
 
 
 def site_files(project: Project, *, drafts: bool, releases: list[Release],
