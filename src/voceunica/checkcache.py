@@ -245,18 +245,23 @@ class Recorder:
 
     def __init__(self, root: Path) -> None:
         self.root = os.path.realpath(root)
+        self.prefix = self.root.rstrip("/") + "/"
         self.seen = time.time_ns()  # before any stat: a change after it gives a later ctime
         self.tree = tree(self.root)
         self.reads: dict[str, list[Any]] = {}
         self.usable = True
 
     def __call__(self, path: Path, st: os.stat_result, data: bytes) -> None:
-        rel = os.path.relpath(os.path.abspath(path), self.root)
-        if rel.startswith(os.pardir) or os.path.isabs(rel):
-            self.usable = False  # read outside the project: not a verdict on this project alone
-            return
+        name = str(path)
+        if name.startswith(self.prefix) and "/." not in name and os.sep == "/":  # the loader's paths: root/...
+            rel = name[len(self.prefix):]
+        else:
+            rel = os.path.relpath(os.path.abspath(path), self.root)
+            if rel.startswith(os.pardir) or os.path.isabs(rel):
+                self.usable = False  # read outside the project: not a verdict on this project alone
+                return
+            rel = Path(rel).as_posix()
         sha = hashlib.sha256(data).hexdigest()
-        rel = Path(rel).as_posix()
         if rel in self.reads and self.reads[rel][4] != sha:
             self.usable = False  # it changed between two reads: record nothing
         self.reads.setdefault(rel, [*_stat(st), sha])

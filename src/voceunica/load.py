@@ -148,7 +148,9 @@ def parse_yaml(raw: bytes | str, shown: str) -> tuple[Loaded | None, list[Proble
     if node is None:
         return Loaded({}, source), [problem(shown, 1, 1, "file is empty")]
     problems: list[Problem] = []
-    walker = _Walker(source, problems)
+    # Only a file holding an odd character, or a backslash (a double-quoted escape: "\f"), can give a
+    # value one: nearly no file does, and then no value is searched again.
+    walker = _Walker(source, problems, "\\" in text or _ODD_CHAR.search(text) is not None)
     try:
         data = walker.walk(node, (), 0)
     except _TooMany as exc:
@@ -189,9 +191,10 @@ _IMPLICIT = yaml.resolver.Resolver()
 
 
 class _Walker:
-    def __init__(self, source: SourceMap, problems: list[Problem]) -> None:
+    def __init__(self, source: SourceMap, problems: list[Problem], odd: bool = True) -> None:
         self.source = source
         self.problems = problems
+        self.odd = odd
         self.constructor = _Constructor()
         self.count = 0
 
@@ -264,7 +267,7 @@ class _Walker:
 
     def scalar(self, node: ScalarNode) -> Any:
         if node.tag == _STR:  # most values are plain text: skip the constructor's machinery
-            if _ODD_CHAR.search(node.value) is not None:
+            if self.odd and _ODD_CHAR.search(node.value) is not None:
                 self.characters(node)
             return node.value
         m = node.start_mark

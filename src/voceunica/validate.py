@@ -464,39 +464,44 @@ def check_annex(meta: Annex, source: SourceMap, csv_path: Path, shown: str, out:
 def typed_rows(spec: list[Column], table: Table, out: list[Problem]) -> list[list[Cell]]:
     """A CSV table's rows as typed cells: the one home of cell parsing (annexes, KPI observations)."""
     width = len(spec)
-    good: list[tuple[int, list[str], list[str]]] = []  # (line, fields as written, fields stripped)
+    good: list[tuple[int, list[str]]] = []  # (line, fields as written)
     for line, record in table.rows:
         if len(record) != width:
             out.append(problem(table.path, line, 1, f"row has {len(record)} fields, the header has {width}"))
             continue
-        good.append((line, record, [v.strip() for v in record]))
+        good.append((line, record))
+    by_column = list(zip(*(record for _, record in good), strict=True)) or [() for _ in spec]
     columns: list[list[Cell]] = []
     for i, column in enumerate(spec):
-        values = [values[i] for _, _, values in good]
+        values = list(map(str.strip, by_column[i]))
         fast = _FAST.get(column.type)
-        # Annexes run to tens of thousands of rows: a column of clean numbers is
-        # checked and converted in one pass; only a column with a problem is
-        # walked cell by cell to say where.
-        if fast is not None and all(map(fast[0].fullmatch, values)):
-            columns.append([fast[1](v) for v in values])
-            continue
+        # Annexes run to tens of thousands of rows: a column of clean numbers is checked
+        # by one match over the whole column and converted in one pass; only a column
+        # with a problem is walked cell by cell to say where.
+        if fast is not None and values:
+            joined = "\n".join(values)
+            if joined.count("\n") == len(values) - 1 and fast[0].fullmatch(joined):
+                columns.append(list(map(fast[1], values)))
+                continue
         cells = []
-        for line, raw, stripped in good:
+        for line, raw in good:
             col = 1 + sum(len(v) + 1 for v in raw[:i])  # where the field starts as written
-            cells.append(_cell(column, stripped[i], table.path, line, col, out))
+            cells.append(_cell(column, raw[i].strip(), table.path, line, col, out))
         columns.append(cells)
-    return [list(row) for row in zip(*columns, strict=True)] if columns else []
+    return list(map(list, zip(*columns, strict=True))) if columns else []
 
 
 # ASCII digits only (\d would take any script's digits), and a bounded length:
 # int() refuses more than 4 300 digits, and no statistic has 30.
 _INTEGER = re.compile(r"-?[0-9]{1,30}")
 _DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
-_FAST = {  # column type -> (a clean value; converter)
-    "integer": (_INTEGER, int),
-    "year": (_INTEGER, int),
-    "decimal": (_DECIMAL, Decimal),
-    "percent": (_DECIMAL, Decimal),
+_INTEGERS = re.compile(rf"{_INTEGER.pattern}(?:\n{_INTEGER.pattern})*")
+_DECIMALS = re.compile(rf"{_DECIMAL.pattern}(?:\n{_DECIMAL.pattern})*")
+_FAST: dict[str, tuple[re.Pattern[str], Any]] = {  # column type -> (clean values, one a line; converter)
+    "integer": (_INTEGERS, int),
+    "year": (_INTEGERS, int),
+    "decimal": (_DECIMALS, Decimal),
+    "percent": (_DECIMALS, Decimal),
 }
 
 
