@@ -8,7 +8,7 @@ what it makes:
   HEAD, read with `cat-file` only (gitrev's plumbing: no `log`, no checkout),
   each version parsed and validated like a file of the working tree and
   compared with the previous one by the semantic diff (`diff.compare_models`).
-  Without `--drafts`, only versions both regions had agreed are shown: a text
+  Without `--drafts`, only versions whose status was agreed (or adopted) are shown: a text
   that was a draft then is never published now;
 - **releases**: `dist/VERSION/manifest.json` (read with the release's own
   checks) and its changelogs; the DOCX/PDF files linked with their SHA-256;
@@ -31,9 +31,8 @@ from pathlib import Path
 from voceunica import gitrev
 from voceunica.diff import compare_models
 from voceunica.errors import Problem, VoceunicaError, general
-from voceunica.fingerprint import agreed
 from voceunica.load import read_project_file
-from voceunica.model import Position
+from voceunica.model import BINDING_STATUSES, Position
 from voceunica.pipeline import CACHE_NAME, MAX_OUTPUT_BYTES, check, inputs_digest, source_date_epoch
 from voceunica.project import Project
 from voceunica.site import Change, Release, ReleasedFile, Version, included, render_site
@@ -210,8 +209,10 @@ def position_history(project: Project, drafts: bool) -> dict[str, list[Version]]
             loaded, problems = parse_yaml(data[blob], rels[pid])
             found: list[Problem] = list(problems)
             pos = validate_model(Position, loaded, found) if loaded is not None else None
-            if pos is None or (not drafts and not agreed(pos)):
-                continue  # unreadable then, or not agreed then: not shown
+            # Agreed then: its status said so, which `check` (and CI) allowed only with both regions'
+            # approvals of that very text; today's fingerprint rules may differ from the ones it was signed under.
+            if pos is None or (not drafts and pos.status not in BINDING_STATUSES):
+                continue  # unreadable now, or not agreed then: not shown
             changes: tuple[Change, ...] = ()
             if previous is not None:
                 changes = tuple(Change(c.field, c.lang, c.old, c.new, tuple(c.words))
