@@ -284,9 +284,11 @@ def _numbers(text: str, edit: Edit) -> None:
     if "%" in text:
         for m in _PERCENT_GLUED.finditer(text):
             edit(m.start(), NBSP + "%")
-    for pattern in (_CURRENCY_NUMBER, _REFERENCE, _POINT_LETTER):
-        for m in pattern.finditer(text):
-            edit(m.start(1), NBSP)
+    for gate, pattern in ((("EUR", "€", "USD", "GBP", "CHF"), _CURRENCY_NUMBER), ((), _REFERENCE),
+                          (("oint", "unto", "etter"), _POINT_LETTER)):
+        if not gate or any(g in text for g in gate):
+            for m in pattern.finditer(text):
+                edit(m.start(1), NBSP)
     for m in _day_month().finditer(text):
         edit(m.start(1), NBSP)
 
