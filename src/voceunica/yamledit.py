@@ -35,7 +35,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from voceunica.errors import VoceunicaError, general, problem
 from voceunica.fingerprint import field_name, fingerprint, target_language, texts_by_field, translation_marks
-from voceunica.load import parse_yaml, read_project_file
+from voceunica.load import _loader_for, parse_yaml, read_project_file
 from voceunica.model import Position
 from voceunica.project import Project
 from voceunica.regions import REGIONS
@@ -183,24 +183,41 @@ def _entry(key: str, value: Value, col: int, style: Style) -> str:
 # --- the editor ------------------------------------------------------------
 
 class _Editor:
-    """A YAML text and the edits made to it; every edit re-reads the text (positions move)."""
+    """A YAML text and the edits made to it.  A value replaced in place waits, with the others, until
+    an edit that changes the structure (or the result) needs the text: they are applied together,
+    last first, and the text is read again once (an import of a hundred fields re-reads it a few
+    times, not two hundred)."""
 
     def __init__(self, text: str) -> None:
         self.bom = "\ufeff" if text.startswith("\ufeff") else ""
         self.text = text[len(self.bom):]
+        self.pending: list[tuple[int, int, str]] = []  # (start, end, new text) in the current text
         self.root = self._compose()
         self.style = detect_style(self.text, self.root)
 
     def _compose(self) -> Node:
-        node = yaml.compose(self.text, Loader=yaml.SafeLoader)  # nodes only: no tag is ever constructed
+        # nodes only: no tag is ever constructed (the loader load.py reads with, C when it is safe)
+        node = yaml.compose(self.text, Loader=_loader_for(self.text))
         if not isinstance(node, MappingNode):
             raise VoceunicaError(general("cannot edit: the file is not a YAML mapping"))
         return node
 
     def result(self) -> str:
+        self._flush()
         return self.bom + self.text
 
-    def _splice(self, start: int, end: int, new: str) -> None:
+    def _flush(self) -> None:
+        if self.pending:
+            for start, end, new in sorted(self.pending, reverse=True):
+                self.text = self.text[:start] + new + self.text[end:]
+            self.pending.clear()
+            self.root = self._compose()
+
+    def _splice(self, start: int, end: int, new: str, *, later: bool = False) -> None:
+        """Replace text[start:end]; `later`: with the other in-place replacements, at the next flush."""
+        if later:
+            self.pending.append((start, end, new))
+            return
         self.text = self.text[:start] + new + self.text[end:]
         self.root = self._compose()
 
@@ -235,13 +252,17 @@ class _Editor:
         parent_loc, key = loc[:-1], loc[-1]
         _, parent, in_flow = self._locate(parent_loc)
         if parent is None or _is_null(parent):
+            self._flush()
             self.set(parent_loc, {str(key): value})
             return
         found = _child(parent, key)
         if found is None:
             if not isinstance(parent, MappingNode) or not isinstance(key, str):
                 raise VoceunicaError(general(f"cannot edit: no {field_name(loc)}"))
-            self._insert(parent, key, value, tuple(before))
+            self._flush()  # positions move: read the parent again
+            fresh = self._locate(parent_loc)[1]
+            assert isinstance(fresh, MappingNode)
+            self._insert(fresh, key, value, tuple(before))
             return
         key_node, node = found
         in_flow = in_flow or bool(getattr(parent, "flow_style", False))
@@ -250,11 +271,16 @@ class _Editor:
                 self.set((*loc, k), v)
             return
         if not isinstance(value, dict) and isinstance(node, ScalarNode) and not _is_null(node):
-            self._replace_scalar(key_node, node, value, in_flow)
+            self._replace_scalar(key_node, node, value, in_flow)  # in place: waits for the next flush
+            return
+        if self.pending:
+            self._flush()
+            self.set(loc, value, before)  # the same edit on the text read again
             return
         self._replace_value(key_node, node, value, in_flow)
 
     def delete(self, loc: Loc) -> None:
+        self._flush()
         gkey, parent, _ = self._locate(loc[:-1])
         found = _child(parent, loc[-1]) if parent is not None else None
         if found is None or not isinstance(parent, MappingNode):
@@ -298,7 +324,7 @@ class _Editor:
                         comment = " " + rest
                     tail = ""
                 new = "|" + comment + "".join(nl + (" " * width + line if line else "") for line in lines) + nl + tail
-                self._splice(start, end, new)
+                self._splice(start, end, new, later=True)
                 return
         if isinstance(value, str) and "\n" in value:
             new = _double(value)
@@ -309,7 +335,7 @@ class _Editor:
             stripped = old.rstrip(" \t\r\n")
             tail = old[len(stripped):]
             new += nl + (tail[tail.index("\n") + 1:] if "\n" in tail else "")
-        self._splice(start, end, new)
+        self._splice(start, end, new, later=True)
 
     def _replace_value(self, key_node: Node | None, node: Node, value: Value, in_flow: bool) -> None:
         """A null, empty or differently shaped value replaced as a whole."""
