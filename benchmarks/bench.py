@@ -1,10 +1,25 @@
-"""Benchmark: a large synthetic project through check, full build and no-change rebuild.
+"""Benchmark: every figure of issue 13's table on a large synthetic project, paired and repeated.
 
-    python benchmarks/bench.py [--positions 1000] [--dossiers 100] [--rows 10000] [--jobs N] [--keep DIR]
+    python benchmarks/bench.py [--json] [--repeat 5] [--build-repeat 1] [--large 5000]
+                               [--positions 1000] [--dossiers 100] [--rows 10000] [--jobs N] [--keep DIR]
 
 Generates the project in a temporary folder (1 000 positions, 100 dossiers,
-annexes of 10 000 rows by default), then runs each stage as a fresh
-`python -m voceunica` process and prints wall time and peak memory.
+annexes of 10 000 rows by default) and runs each stage as a fresh
+`python -m voceunica` process:
+
+- `check`, cold (an empty check cache each run), paired with the floor: a fresh
+  process loading the same YAML files with PyYAML's C loader and the same CSV
+  files with the csv module; the order alternates, the ratio is per pair;
+- `check`, nothing changed since the last check;
+- the full `build --force -j N`, paired with pandoc turning the same Markdown
+  into DOCX (same reference.docx, same parallelism), with the peak memory;
+- `build`, nothing changed, beside a stat-only probe of the same files;
+- the repository's sample project, `build --force`;
+- with `--large N`, the full build's peak memory on a project of N positions.
+
+Each quick stage runs `--repeat` times (median); each full build `--build-repeat`
+times.  The machine's load average is recorded after every stage: the machine
+is shared, and a figure means something only beside its load and its pair.
 
 Peak memory is that of the whole process tree (the build's worker pool
 included): a sampler thread walks /proc every 20 ms and sums the RSS (and
@@ -14,18 +29,20 @@ process in the tree (wait4 ru_maxrss, which covers waited-for descendants).
 Summed RSS counts pages shared by forked workers once per process, so it is
 an upper bound; PSS splits shared pages and is the fairer total.
 
-When pandoc is installed it also times pandoc turning the same Markdown
-files into DOCX (same reference.docx, same number of parallel jobs as the
-build), for comparison.  Figures, not assertions: this is not a test.
+`--json` prints every figure as JSON on stdout (progress goes to stderr).
+Figures, not assertions: this is not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -270,6 +287,35 @@ def proof_seconds(build: Path) -> float:
     return spent
 
 
+FLOOR = """\
+import csv, sys, yaml
+from pathlib import Path
+root = Path(sys.argv[1])
+yamls = sorted(root.glob("positions/*.yaml")) + sorted(root.glob("dossiers/**/*.yaml"))
+for p in yamls + [root / "templates/labels.yaml"]:
+    yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)
+for p in sorted(root.glob("dossiers/annexes/*.csv")):
+    with p.open(encoding="utf-8", newline="") as f:
+        list(csv.reader(f))
+"""
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def sample_copy(dst: Path) -> Path:
+    """The repository's own sample project, without code, tests or outputs."""
+    skip = shutil.ignore_patterns(".*", "build", "dist", "src", "tests", "benchmarks", "docs", "__pycache__",
+                                  "*.egg-info", "schemas")
+    shutil.copytree(REPO, dst, ignore=skip)
+    return dst
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--positions", type=int, default=1000)
@@ -277,12 +323,19 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10000)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="build workers, and parallel pandoc processes (default: all cores)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each quick stage, paired with its reference "
+                    "(median of n; default 5)")
+    ap.add_argument("--build-repeat", type=int, default=1, help="full builds, each paired with pandoc (default 1)")
+    ap.add_argument("--large", type=int, default=0, metavar="N",
+                    help="also the full build's peak memory on a project of N positions (the issue: 5000)")
     ap.add_argument("--no-pandoc", action="store_true", help="skip the pandoc comparison")
+    ap.add_argument("--json", action="store_true", help="print every figure as JSON on stdout (progress on stderr)")
     ap.add_argument("--timeout", type=float, default=1800, help="kill a stage after this many seconds (default 1800)")
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it (stage logs in DIR.logs)")
     args = ap.parse_args()
+    say = functools.partial(print, file=sys.stderr if args.json else sys.stdout, flush=True)
 
-    tmp = None
+    tmp = tempfile.TemporaryDirectory(prefix="voceunica-bench-")
     if args.keep:
         root = args.keep.resolve()
         if root.exists():
@@ -290,91 +343,161 @@ def main() -> None:
         logs = root.with_name(root.name + ".logs")
         shutil.rmtree(logs, ignore_errors=True)
     else:
-        tmp = tempfile.TemporaryDirectory(prefix="voceunica-bench-")
         root = Path(tmp.name) / "project"
         logs = Path(tmp.name) / "logs"
     logs.mkdir(parents=True)
     t0 = time.perf_counter()
     generate(root, args.positions, args.dossiers, args.rows)
-    print(f"project: {args.positions} positions, {args.dossiers} dossiers, 5 annexes of {args.rows} rows "
-          f"(generated in {time.perf_counter() - t0:.1f} s) at {root}; {args.jobs} jobs, {os.cpu_count()} cores",
-          flush=True)
-    py = [sys.executable, "-m", "voceunica", "-C", str(root)]
+    say(f"project: {args.positions} positions, {args.dossiers} dossiers, 5 annexes of {args.rows} rows "
+        f"(generated in {time.perf_counter() - t0:.1f} s) at {root}; {args.jobs} jobs, {os.cpu_count()} cores")
+    time.sleep(0.2)  # past the file clock's tick: the check cache trusts no stat taken within one of a change
     src = str(REPO / "src")
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1790000000",
+    cache = Path(tmp.name) / "cache"  # the check cache, apart from the user's (a cold run gets an empty one)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1790000000", "XDG_CACHE_HOME": str(cache),
            "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
     used = subprocess.run([sys.executable, "-c", "import voceunica; print(voceunica.__file__)"], env=env,
                           capture_output=True, text=True, check=True).stdout.strip()
-    print(f"voceunica under test: {used}")
+    say(f"voceunica under test: {used}")
     jobs = ["--jobs", str(args.jobs)]
-    rows = []
+    report: dict = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0], "load_start": load()},
+                    "project": {"positions": args.positions, "dossiers": args.dossiers, "annexes": 5,
+                                "rows": args.rows, "jobs": args.jobs},
+                    "repeat": args.repeat, "build_repeat": args.build_repeat, "rows": []}
+    stages: list[dict] = []
 
-    def stage(label: str, cmd: list[str], cwd: Path = root) -> dict:
-        r = run(label, cmd, cwd, env, logs, args.timeout)
-        print(f"  {label}: {r['wall']:.2f} s, {r['peak']:.0f} MB, exit {r['code']}", flush=True)
-        rows.append(r)
+    def stage(label: str, cmd: list[str], cwd: Path = root, run_env: dict[str, str] | None = None) -> dict:
+        r = run(label, cmd, cwd, run_env or env, logs, args.timeout)
+        r["load"] = load()
+        say(f"  {label}: {r['wall']:.2f} s, {r['peak']:.0f} MB, exit {r['code']}, load {r['load'][0]}")
+        stages.append(r)
         return r
 
-    check = stage("check", py + ["check"])
-    problems = [ln for ln in check["stderr"].splitlines() if PROBLEM.match(ln)]
+    def row(path: str, runs: list[dict], target: str, limit: float | None, *, floor: list[dict] | None = None,
+            floor_name: str = "", ratio_limit: float | None = None, memory: bool = False) -> dict:
+        walls = [r["wall"] for r in runs]
+        out: dict = {"path": path, "n": len(runs), "wall_s": [round(w, 3) for w in walls],
+                     "median_s": round(median(walls), 3), "target": target,
+                     "exit": sorted({r["code"] for r in runs}), "load": [r["load"][0] for r in runs]}
+        met = [] if limit is None else [median(walls) <= limit]
+        if floor:
+            fw = [r["wall"] for r in floor]
+            ratios = [w / f for w, f in zip(walls, fw, strict=True)]
+            out.update(reference=floor_name, reference_s=[round(w, 3) for w in fw],
+                       reference_median_s=round(median(fw), 3), ratio=[round(x, 3) for x in ratios],
+                       ratio_median=round(median(ratios), 3))
+            if ratio_limit is not None:
+                met.append(median(ratios) <= ratio_limit)
+        if memory:
+            out.update(peak_rss_mb=round(median([r["tree_rss"] for r in runs]), 1),
+                       peak_pss_mb=round(median([r["tree_pss"] for r in runs]), 1),
+                       largest_process_mb=round(median([r["largest"] for r in runs]), 1))
+        out["met"] = all(met) and out["exit"] == [0] if met else None
+        report["rows"].append(out)
+        return out
+
+    py = [sys.executable, "-m", "voceunica", "-C", str(root)]
+    floor_cmd = [sys.executable, "-c", FLOOR, str(root)]
+    # check, cold (an empty cache each time), paired with the floor: PyYAML's C loader reading the same
+    # YAML files and the csv module the same CSV files, in a fresh process too.  The order alternates.
+    cold, floor = [], []
+    for i in range(args.repeat):
+        cold_env = {**env, "XDG_CACHE_HOME": str(cache / f"cold-{i}")}
+        pair = [lambda: floor.append(stage("floor: PyYAML C loader + csv", floor_cmd)),
+                lambda e=cold_env: cold.append(stage("check, cold", py + ["check"], run_env=e))]
+        for f in (pair if i % 2 == 0 else pair[::-1]):
+            f()
+    problems = [ln for ln in cold[0]["stderr"].splitlines() if PROBLEM.match(ln)]
     n_warn = sum(": warning: " in ln for ln in problems)
-    print(f"  check reported {len(problems) - n_warn} errors, {n_warn} warnings")
-    if len(problems) > n_warn:
-        print("  first error: " + next(ln for ln in problems if ": warning: " not in ln)[:200])
-    full = stage(f"build (full, -j {args.jobs})", py + ["build", *jobs])
-    md = sorted((root / "build").glob("*.md"))
-    docx = sorted((root / "build").glob("*.docx"))
-    n_md, n_docx = len(md), len(docx)
-    print(f"  outputs: {n_md} Markdown, {n_docx} DOCX, {sum(p.stat().st_size for p in md + docx) / 1e6:.1f} MB")
-    proof_cpu = proof_seconds(root / "build")
-    print(f"  read-back proof (part of the build): {proof_cpu:.2f} s CPU for {n_docx} DOCX = "
-          f"{100 * proof_cpu / max(full['cpu'], 1e-9):.1f} % of the build's {full['cpu']:.1f} s CPU "
-          "(target < 10 %)", flush=True)
-    before = {p: p.stat().st_mtime_ns for p in md + docx}
-    again = stage("build (nothing changed)", py + ["build", *jobs])
-    touched = sum(1 for p, m in before.items() if not p.exists() or p.stat().st_mtime_ns != m)
-    print(f"  no-change rebuild rewrote {touched} of {len(before)} output files; "
-          f"build said: {(again['stderr'].strip().splitlines() or [''])[-1][:100]}")
+    say(f"  check reported {len(problems) - n_warn} errors, {n_warn} warnings")
+    row("check, cold", cold, "≤ 2× the floor", None, floor=floor, floor_name="PyYAML C loader + csv, same files",
+        ratio_limit=2.0, memory=True)
+    stage("check (records the verdict)", py + ["check"])
+    time.sleep(0.1)
+    warm = [stage("check, nothing changed", py + ["check"]) for _ in range(args.repeat)]
+    row("check, nothing changed", warm, "≤ 0.15 s", 0.15)
 
+    full, pandoc_runs, proof = [], [], []
     pandoc = None if args.no_pandoc else shutil.which("pandoc")
-    pr = None
-    if pandoc and md:
-        out = root / "pandoc"
-        out.mkdir()
-        listing = logs / "pandoc-inputs.txt"
-        listing.write_text("".join(f"{p.name}\n" for p in md), encoding="utf-8")
-        # xargs exits 123 if any pandoc failed; each gets the same reference.docx the build uses.
-        cmd = ["xargs", "-a", str(listing), "-P", str(args.jobs), "-I", "{}", pandoc, "-f", "gfm+footnotes",
-               "-t", "docx", "--reference-doc", str(root / "templates" / "reference.docx"),
-               "-o", str(out / "{}.docx"), "{}"]
-        pr = stage(f"pandoc, same {n_md} Markdown → DOCX (-P {args.jobs})", cmd, root / "build")
+    for i in range(args.build_repeat):
+        full.append(stage(f"build, full, -j {args.jobs}", py + ["build", "--force", *jobs]))
+        md = sorted((root / "build").glob("*.md"))
+        if i == 0:
+            docx = sorted((root / "build").glob("*.docx"))
+            say(f"  outputs: {len(md)} Markdown, {len(docx)} DOCX, "
+                f"{sum(p.stat().st_size for p in md + docx) / 1e6:.1f} MB")
+            proof.append(proof_seconds(root / "build"))
+        if pandoc and md:
+            out = root / "pandoc"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            listing = logs / "pandoc-inputs.txt"
+            listing.write_text("".join(f"{p.name}\n" for p in md), encoding="utf-8")
+            # xargs exits 123 if any pandoc failed; each gets the same reference.docx the build uses.
+            cmd = ["xargs", "-a", str(listing), "-P", str(args.jobs), "-I", "{}", pandoc, "-f", "gfm+footnotes",
+                   "-t", "docx", "--reference-doc", str(root / "templates" / "reference.docx"),
+                   "-o", str(out / "{}.docx"), "{}"]
+            pandoc_runs.append(stage(f"pandoc, the same {len(md)} Markdown → DOCX (-P {args.jobs})", cmd,
+                                     root / "build"))
+    built = row(f"build, full, -j {args.jobs}", full, "≤ 0.2× pandoc", None,
+                floor=pandoc_runs or None, floor_name="pandoc, the same Markdown → DOCX", ratio_limit=0.2,
+                memory=True)
+    if proof:
+        built["proof_cpu_s"] = round(proof[0], 2)
+        built["proof_share_of_cpu"] = round(proof[0] / max(full[0]["cpu"], 1e-9), 3)
+    built["memory_target"] = "≤ 250 MB RSS summed"
+    built["memory_met"] = built["peak_rss_mb"] <= 250
+    time.sleep(0.1)
+    stage("build (records the outputs)", py + ["build", *jobs])
+    time.sleep(0.1)
+    before = {p: p.stat().st_mtime_ns for p in (root / "build").iterdir()}
+    again = [stage("build, nothing changed", py + ["build", *jobs]) for _ in range(args.repeat)]
+    probe = [stage("stat-only probe of the same inputs", [sys.executable, "-c", PROBE, str(root)])
+             for _ in range(args.repeat)]
+    nochange = row("build, nothing changed", again, "≤ 0.15 s, refusing as check would", 0.15, floor=probe,
+                   floor_name="a stat of every input and output, fresh process")
+    nochange["rewrote"] = sum(1 for p, m in before.items() if not p.exists() or p.stat().st_mtime_ns != m)
 
-    print()
-    w = max(len(r["label"]) for r in rows)
-    print(f"{'stage':<{w}} | {'wall s':>8} | {'peak MB':>8} | {'tree PSS MB':>11} | {'largest proc MB':>15} | procs")
-    print(f"{'-' * w}-|-{'-' * 8}-|-{'-' * 8}-|-{'-' * 11}-|-{'-' * 15}-|------")
-    for r in rows:
-        flag = "" if r["code"] == 0 else f"  (exit {r['code']})"
-        print(f"{r['label']:<{w}} | {r['wall']:>8.2f} | {r['peak']:>8.1f} | {r['tree_pss']:>11.1f} | "
-              f"{r['largest']:>15.1f} | {r['procs']:>5}{flag}")
-    print()
-    print(f"check: {check['wall']:.2f} s (target < 1 s: {'met' if check['wall'] < 1 else 'NOT met'})")
-    if pr is not None:
-        ratio = full["wall"] / pr["wall"] if pr["wall"] else float("nan")
-        verdict = "faster" if full["wall"] < pr["wall"] else "SLOWER"
-        print(f"build vs pandoc: voceunica full build {full['wall']:.2f} s ({n_md} Markdown + {n_docx} DOCX) vs "
-              f"pandoc {pr['wall']:.2f} s ({n_md} DOCX from the same Markdown) → build is {verdict} "
-              f"({ratio:.2f}× pandoc's time; target: faster)")
+    sample = sample_copy(Path(tmp.name) / "sample")
+    sample_runs = [stage("sample project, build --force", [sys.executable, "-m", "voceunica", "-C", str(sample),
+                                                            "build", "--force", *jobs]) for _ in range(args.repeat)]
+    row("sample project build --force", sample_runs, "≤ 0.8 s", 0.8)
+
+    if args.large:
+        big = Path(tmp.name) / "large"
+        generate(big, args.large, args.dossiers, args.rows)
+        large = [stage(f"build, full, {args.large} positions", [sys.executable, "-m", "voceunica", "-C", str(big),
+                                                                 "build", *jobs], big)]
+        r = row(f"peak memory, full build, {args.large} positions", large, "≤ 500 MB RSS summed", None, memory=True)
+        r["met"] = r["peak_rss_mb"] <= 500 and r["exit"] == [0]
+
+    report["machine"]["load_end"] = load()
+    failed = sorted({r["label"] for r in stages if r["code"] != 0})
+    report["failed_stages"] = failed
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
     else:
-        print("build vs pandoc: pandoc not run")
-    worst = max(rows[:3], key=lambda r: r["peak"])
-    print(f"peak memory: {worst['peak']:.0f} MB in '{worst['label']}' "
-          f"(target < 500 MB: {'met' if worst['peak'] < 500 else 'NOT met'})")
-    failed = [r["label"] for r in rows if r["code"] != 0]
-    if failed:
-        print(f"FAILED stages (non-zero exit): {', '.join(failed)}; logs in {logs}")
-    if tmp:
+        print()
+        print(f"{'path':<34} | {'median':>8} | {'reference':>9} | {'ratio':>6} | {'RSS / PSS MB':>13} | target | met")
+        for r in report["rows"]:
+            ref = f"{r['reference_median_s']:.2f}" if "reference_median_s" in r else ""
+            ratio = f"{r['ratio_median']:.2f}" if "ratio_median" in r else ""
+            mem = f"{r['peak_rss_mb']:.0f} / {r['peak_pss_mb']:.0f}" if "peak_rss_mb" in r else ""
+            print(f"{r['path']:<34} | {r['median_s']:>8.3f} | {ref:>9} | {ratio:>6} | {mem:>13} | {r['target']} | "
+                  f"{r['met']}")
+        print(f"load average: {report['machine']['load_start']} at the start, {report['machine']['load_end']} "
+              f"at the end ({os.cpu_count()} cores)")
+        if failed:
+            print(f"FAILED stages (non-zero exit): {', '.join(failed)}; logs in {logs}")
+    if not args.keep:
         tmp.cleanup()
+
+
+PROBE = """\
+import os, sys
+for folder in ("positions", "dossiers", "dossiers/annexes", "templates", "build"):
+    for e in os.scandir(os.path.join(sys.argv[1], folder)):
+        e.stat(follow_symlinks=False)
+"""
 
 
 if __name__ == "__main__":
