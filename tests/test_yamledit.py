@@ -214,3 +214,34 @@ def test_import_writes_only_the_translated_values_and_their_hashes(styled: Path)
 def test_edits_are_atomic_and_leave_no_temporary_files(styled: Path) -> None:
     record_signoff(load_project(styled), "steel-mini", "veneto", "Paolo Test", dt.date(2026, 3, 10))
     assert sorted(p.name for p in (styled / "positions").iterdir()) == ["steel-mini.yaml"]
+
+
+@pytest.mark.parametrize("dump", [
+    {"indent": 2, "default_flow_style": False},
+    {"indent": 4, "default_flow_style": False},
+    {"indent": 4, "default_flow_style": None},  # leaf mappings in flow style: {by: …, date: …}
+    {"indent": 3, "default_flow_style": None, "Dumper": "quoting"},  # every string double-quoted, keys too
+], ids=["2-block", "4-block", "4-flow-leaves", "3-all-quoted"])
+def test_signoff_in_files_written_by_another_tool(mini: Path, dump: dict[str, object]) -> None:
+    data = yaml.safe_load((mini / POS).read_text(encoding="utf-8"))
+    data["status"] = "draft"
+    class Quoting(yaml.SafeDumper):
+        pass
+
+    Quoting.add_representer(str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style='"'))
+    options = {**dump, "Dumper": Quoting if dump.get("Dumper") else yaml.SafeDumper}
+    text = yaml.dump(data, sort_keys=False, allow_unicode=True, width=4096, **options)  # type: ignore[call-overload]
+    (mini / POS).write_text(text, encoding="utf-8")
+    node = yaml.compose(text)
+    signoffs = next(v for k, v in node.value if k.value == "signoffs")
+    lombardia = next(v for k, v in signoffs.value if k.value == "lombardia")
+    region_lines = set(range(lombardia.start_mark.line, lombardia.end_mark.line + 1))
+    record_signoff(load_project(mini), "steel-mini", "lombardia", "Maria Rossi", dt.date(2026, 11, 2))
+    after = (mini / POS).read_text(encoding="utf-8")
+    old, new = text.splitlines(), after.splitlines()
+    assert len(old) == len(new)  # in place
+    changed = {i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b}
+    assert changed and changed <= region_lines, (changed, region_lines)
+    again = yaml.safe_load(after)
+    assert again["signoffs"]["lombardia"]["by"] == "Maria Rossi"
+    assert {k: v for k, v in again.items() if k != "signoffs"} == {k: v for k, v in data.items() if k != "signoffs"}
