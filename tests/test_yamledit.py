@@ -245,3 +245,29 @@ def test_signoff_in_files_written_by_another_tool(mini: Path, dump: dict[str, ob
     again = yaml.safe_load(after)
     assert again["signoffs"]["lombardia"]["by"] == "Maria Rossi"
     assert {k: v for k, v in again.items() if k != "signoffs"} == {k: v for k, v in data.items() if k != "signoffs"}
+
+
+@pytest.mark.parametrize(("text", "edit", "expected"), [
+    # the last recorded hash goes: an empty mapping, the comments kept
+    ("a: 1\ntranslated_from:  # hashes\n  title: '123456789012'\n# end\nz: 2\n",
+     ("delete", ("translated_from", "title")), "a: 1\ntranslated_from: {}  # hashes\n# end\nz: 2\n"),
+    # into an empty flow mapping: it stays on its line, its comment too
+    ("a: 1\ntranslated_from: {}  # none yet\n", ("set", ("translated_from", "title"), "123456789012"),
+     "a: 1\ntranslated_from: {title: '123456789012'}  # none yet\n"),
+    # a field given as null becomes a block of the file's indentation
+    ("a:\n    b: 1\nsignoffs:\nz: 2\n", ("set", ("signoffs", "veneto"), {"by": "X Y", "date": dt.date(2026, 1, 2)}),
+     "a:\n    b: 1\nsignoffs:\n    veneto:\n        by: X Y\n        date: 2026-01-02\nz: 2\n"),
+    # a one-line text that becomes two paragraphs: a literal block, its comment kept in the header
+    ("t:\n  en: plain value # c\n  it: x\n", ("set", ("t", "en"), "two\n\nparas\n"),
+     "t:\n  en: | # c\n    two\n\n    paras\n  it: x\n"),
+    # no final line break: the new entry starts on a line of its own
+    ("a: 1", ("set", ("translated_from", "title"), "0123"), "a: 1\ntranslated_from:\n  title: '0123'\n"),
+    # text that plain YAML would read otherwise is quoted in the file's quote
+    ('a: "x"\nt: {en: old}\n', ("set", ("t", "en"), "yes: no, #1"), 'a: "x"\nt: {en: "yes: no, #1"}\n'),
+])
+def test_editor_edge_cases(text: str, edit: tuple[object, ...], expected: str) -> None:
+    from voceunica.yamledit import _Editor
+
+    editor = _Editor(text)
+    getattr(editor, str(edit[0]))(*edit[1:])
+    assert editor.result() == expected

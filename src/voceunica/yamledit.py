@@ -291,7 +291,12 @@ class _Editor:
         elif len(parent.value) == 1:
             if gkey is None:
                 raise VoceunicaError(general(f"cannot edit: {field_name(loc)} is the only value"))
-            self._replace_value(gkey, parent, {}, False)
+            # 'key: {}', keeping a comment on the key's line; comments after the entry stay where they are
+            colon = self.text.index(":", gkey.end_mark.index)
+            line_end = self._line_end(colon)
+            rest = self.text[colon + 1:line_end].strip()
+            comment = "  " + rest if rest.startswith("#") else ""
+            self._splice(colon, self._line_end(node.end_mark.index), ": {}" + comment + self.style.newline)
         else:
             assert key_node is not None
             self._splice(self._line_start(key_node.start_mark.index), self._line_end(node.end_mark.index), "")
