@@ -151,6 +151,8 @@ class _Site:
         self.releases = sorted(releases, key=lambda r: _version_key(r.version), reverse=True)
         self.images = images
         self.positions, self.dossiers = included(project, drafts)
+        # each a fingerprint of the whole position: once per position, not once per page that shows it
+        self.signoffs = {p.id: {r: signoff_state(p, r) for r in REGIONS} for p in self.positions}
         self.files: dict[str, bytes] = {}
         self.index: list[dict[str, str]] = []
         self.resolved: dict[tuple[str, str], ResolvedDossier] = {}
@@ -229,7 +231,7 @@ class _Site:
 
     def _pos_link(self, pos: Position, lang: str) -> dict[str, str]:
         return {"href": page_name("position", pos.id, lang), "title": pos.title[lang], "version": pos.version,
-                "status": self.labels[lang][f"status.{pos.status}"], "agreed": "yes" if agreed(pos) else ""}
+                "status": self.labels[lang][f"status.{pos.status}"]}
 
     def _dossier_link(self, d: Dossier, lang: str) -> dict[str, str]:
         return {"href": page_name("dossier", d.id, lang), "title": d.title[lang], "version": d.version,
@@ -269,7 +271,7 @@ class _Site:
         for region in REGIONS:
             s = getattr(pos.signoffs, region)
             signoffs.append({"region": labels[f"region.{region}"],
-                             "state": labels[f"site.signoff.{signoff_state(pos, region)}"],
+                             "state": labels[f"site.signoff.{self.signoffs[pos.id][region]}"],
                              "by": s.by if s else "", "date": fmt.date(s.date, lang) if s else ""})
         states = translation_status(pos)
         counts = {k: sum(s.state == k for s in states) for k in ("translated", "missing", "outdated")}
@@ -281,7 +283,7 @@ class _Site:
                 assert x == target_language(pos)
                 freshness.append((self.labels[x]["language"], x, ", ".join(
                     f"{n} {labels[f'site.translation.{k}']}" for k, n in counts.items() if n or k == "translated")))
-        return {"status": labels[f"status.{pos.status}"], "version": pos.version, "agreed": agreed(pos),
+        return {"status": labels[f"status.{pos.status}"], "version": pos.version,
                 "signoffs": signoffs, "freshness": freshness}
 
     def _resolved(self, dossier_id: str, lang: str) -> ResolvedDossier:
