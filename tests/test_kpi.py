@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from voceunica import kpi
+from voceunica import kpi, typography
 from voceunica.kpichart import TARGET_COLOUR
 from voceunica.pipeline import check
 from voceunica.validate import load_project
@@ -63,6 +63,11 @@ def line_of(root: Path, rel: str, needle: str) -> int:
     return next(i for i, line in enumerate(lines, start=1) if needle in line)
 
 
+def flat(text: str) -> str:
+    """Text with the typography's no-break spaces as plain spaces (typography.py sets them)."""
+    return re.sub(r"[\u00a0\u202f\u2007]", " ", text)
+
+
 def docx_words(data: bytes) -> tuple[str, list[str], list[bytes]]:
     """(every word of body and tables, the pictures' alt texts, the pictures), read back with python-docx."""
     import docx
@@ -75,7 +80,7 @@ def docx_words(data: bytes) -> tuple[str, list[str], list[bytes]]:
             if el.tag.endswith("}docPr")]
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         pictures = [z.read(n) for n in sorted(z.namelist()) if n.startswith("word/media/")]
-    return " ".join(" ".join(parts).split()), alts, pictures
+    return " ".join(flat(" ".join(parts)).split()), [flat(a) for a in alts], pictures
 
 
 def has_colour(png: bytes, hex_colour: str) -> bool:
@@ -95,18 +100,18 @@ def test_kpi_command_writes_the_scoreboard_in_both_languages(project: Path, tmp_
     assert "Traceback" not in done.stderr
     assert "scoreboard as of 2026-11-27" in done.stderr
     for lang in ("it", "en"):
-        md = (out / f"scoreboard.{lang}.md").read_text(encoding="utf-8")
+        md = flat((out / f"scoreboard.{lang}.md").read_text(encoding="utf-8"))
         words, alts, pictures = docx_words((out / f"scoreboard.{lang}.docx").read_bytes())
         p = load_project(project)
-        labels = {k: v[lang] for k, v in p.labels.items()}
+        labels = {k: flat(typography.plain(v[lang], lang)) for k, v in p.labels.items()}  # as printed
         for key in ("kpi.latest", "kpi.baseline", "kpi.target", "kpi.progress", "kpi.light", "source"):
             assert md.count(labels[key]) >= len(KPIS), (lang, key)
             assert words.count(labels[key]) >= len(KPIS), (lang, key)
         assert labels["kpi.light.rule"].split(":")[0] in words  # the rule is stated, in words
         for kid in KPIS:
             meta = p.kpis[kid].meta
-            assert meta.name[lang] in words
-            assert meta.source.dataset in words  # the source line names the dataset
+            assert flat(typography.plain(meta.name[lang], lang)) in words
+            assert flat(typography.plain(meta.source.dataset, lang)) in words  # the source line names the dataset
             assert (out / f"scoreboard.{kid}.{lang}.png").is_file()
         # every chart: one picture per KPI, alt text naming both regions and the target line
         target = labels["kpi.target_line"].split(" ")[0]
@@ -115,11 +120,11 @@ def test_kpi_command_writes_the_scoreboard_in_both_languages(project: Path, tmp_
             assert target in alt and labels["kpi.region.lombardia"] in alt and labels["kpi.region.veneto"] in alt
         assert all(has_colour(png, TARGET_COLOUR) for png in pictures)  # the dashed target line is drawn
     # the figures as formatted in each language: 244,0 / 244.0, progress in percent
-    it = (out / "scoreboard.it.md").read_text(encoding="utf-8")
-    en = (out / "scoreboard.en.md").read_text(encoding="utf-8")
+    it = flat((out / "scoreboard.it.md").read_text(encoding="utf-8"))
+    en = flat((out / "scoreboard.en.md").read_text(encoding="utf-8"))
     assert "244,0 miliardi di EUR" in it
     assert "244.0 EUR billion" in en
-    assert re.search(r"\| 26\s% \| ● GREEN – on track \|", en)  # sme-guarantees: 25.7 % against 25 % due
+    assert "| 26 % | ● GREEN – on track |" in en  # sme-guarantees: 25.7 % against 25 % due
     assert "AMBER" in en and "NO RATING" in en
 
 
@@ -187,7 +192,7 @@ def test_an_official_kpi_is_an_annex_of_an_agreed_dossier(project: Path, tmp_pat
     out = tmp_path / "b"
     done = run(project, "build", "steel-2026", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    en = (out / "steel-2026.en.md").read_text(encoding="utf-8")
+    en = flat((out / "steel-2026.en.md").read_text(encoding="utf-8"))
     assert "## Annex 3 – Exports of goods" in en
     assert "Latest: 244.0 EUR billion (2024, Lombardy and Veneto, provisional)" in en
     assert "Out of date: by its release calendar the 2025 figures were due by 31 March 2026." in en
@@ -315,21 +320,21 @@ def test_two_releases_name_the_kpis_that_moved_and_by_how_much(project: Path, tm
     dist = tmp_path / "dist"
     done = run(project, "release", "v1.1.0", "--out", str(dist), "-j", "1")
     assert done.returncode == 0, done.stderr
-    notes = (dist / "v1.1.0" / "CHANGELOG.en.md").read_text(encoding="utf-8")
+    notes = flat((dist / "v1.1.0" / "CHANGELOG.en.md").read_text(encoding="utf-8"))
     assert "*since v1.0.0*" in notes and "## Indicators (KPIs)" in notes
     assert "- Indicator `exports-goods`: from 244.0 (2024) to 252.6 (2025), +8.6 EUR billion; " \
            "observations: 3 added, 0 revised, 0 removed" in notes
     assert "- Indicator `sme-guarantees`: from 320.0 (2025) to 322.5 (2025), +2.5 EUR million; " \
            "observations: 0 added, 2 revised, 0 removed" in notes
     assert "shared-fund-commitments" not in notes  # what did not move is not listed
-    notes_it = (dist / "v1.1.0" / "CHANGELOG.it.md").read_text(encoding="utf-8")
+    notes_it = flat((dist / "v1.1.0" / "CHANGELOG.it.md").read_text(encoding="utf-8"))
     assert "- Indicatore `exports-goods`: da 244,0 (2024) a 252,6 (2025), +8,6 miliardi di EUR" in notes_it
 
     out = tmp_path / "out"
     done = run(project, "kpi", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "moves v1.0.0 → v1.1.0" in done.stderr
-    en = (out / "scoreboard.en.md").read_text(encoding="utf-8")
+    en = flat((out / "scoreboard.en.md").read_text(encoding="utf-8"))
     assert "**Movement between the last two releases (v1.0.0 → v1.1.0):** from 244.0 (2024) to 252.6 (2025), " \
            "+8.6 EUR billion" in en
     assert en.count("(v1.0.0 → v1.1.0):** unchanged") == 2  # the fund and the employment index

@@ -10,10 +10,10 @@ release notes alike.  A dossier's `kpis` become annexes through `kpi_annexes`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from voceunica import fmt, kpi, locales
+from voceunica import fmt, kpi, locales, typography
 from voceunica.mdescape import md_escape
 from voceunica.model import Kpi
 from voceunica.project import KpiData, Observation, Project
@@ -204,11 +204,31 @@ def resolve_scoreboard(project: Project, lang: str, today: dt.date,
         if moves is not None:
             move = moves.get(kid) or kpi.Movement(kid, "unchanged", kpi.latest(project.kpis[kid]),
                                                   kpi.latest(project.kpis[kid]), 0, 0, 0)
-        items.append(resolve_kpi(project, kid, i, f"scoreboard.{kid}.{lang}.png", lang, labels, today, move))
+        items.append(typeset(resolve_kpi(project, kid, i, f"scoreboard.{kid}.{lang}.png", lang, labels, today,
+                                         move), lang))
+    labels = {k: typography.plain(v, lang) for k, v in labels.items()}
     return RScoreboard(
         lang=lang, locale=locales.tag(lang), title=labels["kpi.title"], subtitle=labels["kpi.subtitle"],
-        date=today, date_text=fmt.date(today, lang), rule=labels["kpi.light.rule"],
+        date=today, date_text=typography.plain(fmt.date(today, lang), lang), rule=labels["kpi.light.rule"],
         releases=f"{releases[0]} → {releases[1]}" if releases else "", kpis=items, labels=labels,
+    )
+
+
+def typeset(k: RKpi, lang: str) -> RKpi:
+    """The scoreboard in its language's typography, as dossiers are (resolve.typeset): quotes,
+    no-break spaces; figures in tables are left as fmt wrote them."""
+    def pl(text: str) -> str:
+        return typography.plain(text, lang)
+
+    def md(text: str) -> str:
+        return typography.markdown(text, lang)
+
+    return replace(
+        k, name=pl(k.name), definition=md(k.definition), unit=pl(k.unit), latest=pl(k.latest),
+        baseline=pl(k.baseline), target=pl(k.target), target_set_by=pl(k.target_set_by), progress=pl(k.progress),
+        light_text=pl(k.light_text), stale=pl(k.stale), calendar=pl(k.calendar), movement=pl(k.movement),
+        source=md(k.source), headers=[pl(h) for h in k.headers],
+        chart=replace(k.chart, title=pl(k.chart.title), alt=pl(k.chart.alt)),
     )
 
 
