@@ -91,6 +91,25 @@ def test_no_break_spaces(lang: str, text: str, expected: str) -> None:
     assert shown(markdown(text, lang)) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a pair split by the source's line break: the break moves before the number, no line is added or lost
+        ("prodotto 5,4\nmilioni di tonnellate", "prodotto\n5,4~milioni di tonnellate"),
+        ("iniziato il 1º\ngennaio 2026", "iniziato il\n1º~gennaio 2026"),
+        ("- a list item of 5\n  tonnes", "- a list item of\n  5~tonnes"),  # the continuation keeps its indent
+        ("about EUR\n940 million", "about\nEUR~940~million"),
+        # left as typed: the number starts its line (after a marker at most), a doubled space, code
+        ("- 5\n  tonnes", "- 5\n  tonnes"),
+        ("54\n% of all", "54\n% of all"),
+        ("word  5\nt", "word  5\nt"),
+        ("`x 5\nt`", "`x 5\nt`"),
+    ],
+)
+def test_a_pair_split_across_source_lines_is_joined(text: str, expected: str) -> None:
+    assert shown(markdown(text, "it")) == expected
+
+
 # --- one grouping rule ------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -144,6 +163,7 @@ SAMPLES = [
     "L'Unione \"chiede\" 5800 posti dal 1º gennaio 2026, il 54 % (EUR 12500), COM(2025) 726 final.",
     "The Regions' \"asks\": 'EUR 940 million' by 1 January 2028, Article 2 – point a, 2025/0419(COD).",
     "- a list with 1500 items\n- and `code 'x'`\n\n> a \"quote\" of 22000",
+    "- produced 5,4\n  milioni di tonnellate dal 1º\n  gennaio\n- 5\n  t",
     "",
     "no digits, no quotes",
 ]
@@ -156,9 +176,9 @@ def test_idempotent_and_line_preserving(text: str, lang: str) -> None:
     assert markdown(once, lang) == once
     assert plain(plain(text, lang), lang) == plain(text, lang)
     assert once.count("\n") == text.count("\n")
-    # only quotation marks, apostrophes and spaces change: the rest is the same, in the same order
+    # only quotation marks, apostrophes, spaces and where a line breaks change: the rest is the same
     def skeleton(t: str) -> str:
-        return re.sub("[\"'«»“”‘’]", "q", t).replace(NB, "").replace(" ", "")
+        return re.sub("[\"'«»“”‘’]", "q", t).replace(NB, "").replace(" ", "").replace("\n", "")
 
     assert skeleton(once) == skeleton(text)
 
@@ -166,7 +186,7 @@ def test_idempotent_and_line_preserving(text: str, lang: str) -> None:
 def test_markdown_parses_to_the_same_structure() -> None:
     from voceunica.textrules import parser
 
-    text = SAMPLES[2] + "\n\n1. first 1000\n2. [link 'x'](https://e.eu/1234) **\"b\"**"
+    text = SAMPLES[2] + "\n\n1. first 1000\n2. [link 'x'](https://e.eu/1234) **\"b\"**\n\n" + SAMPLES[3]
     before = [(t.type, t.tag) for t in parser().parse(text)]
     after = [(t.type, t.tag) for t in parser().parse(markdown(text, "it"))]
     assert before == after

@@ -94,15 +94,16 @@ _SERIAL_CUE = re.compile(
 _GROUPED = re.compile(r"(?=\d)(?<![\w.,/\\])\d{1,3}(?:[ \u00a0]\d{3})+(?![\w/])")
 _DIGITS = re.compile(r"(?=\d{4})(?<![\w.,/\\#§@+\-])\d{4,}(?![\w/@(]|-\d)")
 _LIST_MARKER_AFTER = re.compile(r"[.)](?:[ \t]|$)")
-_NUMBER_UNIT = re.compile(rf"(?<=\d) (?={_UNIT_AFTER.pattern})")
+_GAP = r"( |\n[ \t]*)"  # a space, or a line break and the next line's indentation (a soft break)
+_NUMBER_UNIT = re.compile(rf"(?<=\d){_GAP}(?={_UNIT_AFTER.pattern})")
 _PERCENT_GLUED = re.compile(r"(?<=\d)%")
-_CURRENCY_NUMBER = re.compile(r"(?<![\w])(?:EUR|€|USD|GBP|CHF)( )(?=\d)")
+_CURRENCY_NUMBER = re.compile(rf"(?<![\w])(?:EUR|€|USD|GBP|CHF){_GAP}(?=\d)")
 _REFERENCE = re.compile(
     r"\b(?=[AaPpLlTtFfCcRrNn])(?:Articles?|Art\.|art\.|artt\.|[Aa]rticol[oi]|[Pp]aragraphs?|[Pp]aragraf[oi]|"
     r"[Pp]oints?|[Pp]unt[oi]|"
     r"[Ll]ettera|[Aa]nnex|[Aa]llegat[oi]|[Tt]able|[Tt]abella|[Ff]igur[ea]|[Cc]hapter|[Cc]apo|[Rr]ecitals?|"
-    r"[Cc]onsiderando|[Pp]ages?|[Pp]agin[ae]|pp?\.|pag\.|nn?\.|No\.)( )(?=\d|[IVX]+\b|\(\w{1,4}\))")
-_POINT_LETTER = re.compile(r"\b(?=[PpLl])(?:[Pp]oint|[Pp]unto|[Ll]ettera|[Ll]etter)( )(?=[a-z]\b)")
+    r"[Cc]onsiderando|[Pp]ages?|[Pp]agin[ae]|pp?\.|pag\.|nn?\.|No\.)" + _GAP + r"(?=\d|[IVX]+\b|\(\w{1,4}\))")
+_POINT_LETTER = re.compile(r"\b(?=[PpLl])(?:[Pp]oint|[Pp]unto|[Ll]ettera|[Ll]etter)" + _GAP + r"(?=[a-z]\b)")
 
 
 @functools.cache
@@ -123,7 +124,7 @@ def _month_before() -> re.Pattern[str]:
 
 @functools.cache
 def _day_month() -> re.Pattern[str]:
-    return re.compile(r"(?=\d)(?<![\w.,/])(?:\d{1,2}|1º|1°)( )(?=" + _months().pattern + ")")
+    return re.compile(r"(?=\d)(?<![\w.,/])(?:\d{1,2}|1º|1°)" + _GAP + "(?=" + _months().pattern + ")")
 
 
 def group(digits: str) -> str:
@@ -156,13 +157,20 @@ def _typeset(text: str, lang: str, *, markdown: bool) -> str:
     def edit(at: int, new: str) -> None:
         edits.setdefault(at, new)
 
+    joins: list[tuple[int, int, int]] = []
     if _DIGIT.search(text) is not None:
-        _numbers(text, edit)
+        _numbers(text, edit, joins)
     quoted = _QUOTE_CHAR.search(text) is not None
-    if not edits and not quoted:
+    if not edits and not joins and not quoted:
         return text
     protected = _protected(text, markdown)  # only now: most texts have nothing to change
     edits = {at: new for at, new in edits.items() if not protected[at]}
+    for space, brk, end in joins:  # all of a join, or none of it
+        touched = [space, *range(brk, end)]
+        if not any(protected[at] or at in edits for at in touched):
+            edits[space] = "\n" + text[brk + 1:end]
+            edits[brk] = NBSP
+            edits.update(dict.fromkeys(range(brk + 1, end), ""))
     if quoted:
         _quotes(text, lang, protected, edit)
     if not edits:
@@ -267,8 +275,17 @@ def _quotes(text: str, lang: str, protected: bytearray, edit: Edit) -> None:
                 stack.append(c)
 
 
-def _numbers(text: str, edit: Edit) -> None:
+def _numbers(text: str, edit: Edit, joins: list[tuple[int, int, int]]) -> None:
+    """No-break spaces and grouping; `joins` gets the soft line breaks to join as
+    (space to break at instead, line break, end of the next line's indentation)."""
     months = _months()
+
+    def keep_together(gap: re.Match[str]) -> None:
+        if gap.group(1) == " ":
+            edit(gap.start(1), NBSP)
+        else:
+            _join(text, gap.start(1), gap.end(1), joins)
+
     for m in _GROUPED.finditer(text):
         for k in range(m.start(), m.end()):
             if text[k] == " ":
@@ -280,7 +297,7 @@ def _numbers(text: str, edit: Edit) -> None:
             for k in range(head, len(digits), 3):
                 edit(m.start() + k, NBSP + digits[k])
     for m in _NUMBER_UNIT.finditer(text):
-        edit(m.start(), NBSP)
+        keep_together(m)
     if "%" in text:
         for m in _PERCENT_GLUED.finditer(text):
             edit(m.start(), NBSP + "%")
@@ -288,9 +305,30 @@ def _numbers(text: str, edit: Edit) -> None:
                           (("oint", "unto", "etter"), _POINT_LETTER)):
         if not gate or any(g in text for g in gate):
             for m in pattern.finditer(text):
-                edit(m.start(1), NBSP)
+                keep_together(m)
     for m in _day_month().finditer(text):
-        edit(m.start(1), NBSP)
+        keep_together(m)
+
+
+_LINE_HEAD = re.compile(r"[ \t]*(?:>[ \t]*)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
+
+
+def _join(text: str, brk: int, end: int, joins: list[tuple[int, int, int]]) -> None:
+    """A number and its unit (a day and its month…) on two source lines: the line
+    breaks at the space before the number instead, so the pair can be joined
+    and no line is added or lost.  Left alone when the number starts its line
+    (after a list or quote marker at most) or the space before it is doubled."""
+    start = text.rfind("\n", 0, brk) + 1
+    left = brk
+    while left > start and not text[left - 1].isspace():
+        left -= 1
+    space = left - 1
+    if space < start or text[space] != " " or text[space - 1] in " \t":
+        return
+    head = text[start:space + 1]
+    if not head[_LINE_HEAD.match(head).end():].strip():  # type: ignore[union-attr]  # matches always
+        return  # only a list or quote marker before it: the marker's line would be left empty
+    joins.append((space, brk, end))
 
 
 def _is_quantity(text: str, start: int, end: int, months: re.Pattern[str]) -> bool:
