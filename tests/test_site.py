@@ -157,7 +157,7 @@ def test_drafts_never_appear_without_drafts_and_every_page_says_draft_with_it(tm
     assert cli(root, "site").returncode == 0
     assert not (site / "position/steel-mini.it.html").exists()
     assert (site / "notes.txt").read_text(encoding="utf-8") == "mine"
-    assert not [p for p in site.rglob("*") if p.is_file() and "CBAM efficace" in words(p.read_text("utf-8"))]
+    assert not [p for p in site.rglob("*") if p.is_file() and b"CBAM efficace" in p.read_bytes()]
 
 
 def test_a_draft_sample_position_leaves_with_its_dossiers(tmp_path: Path) -> None:
@@ -230,6 +230,30 @@ def test_history_shows_the_word_level_change_between_two_commits(history_site: P
     english = (history_site / "history/steel-mini.en.html").read_text(encoding="utf-8")
     assert "ask for <del>an</del><ins>a swift and</ins> effective CBAM" in english
     assert "rapido" not in english  # each page shows its own language's changes
+
+
+def test_history_leaves_out_versions_that_were_drafts_then(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = make_project(tmp_path)
+    (root / ".gitignore").write_text("site/\n", encoding="utf-8")
+    pos = root / POS
+    agreed = pos.read_text(encoding="utf-8")
+    make_draft(root)
+    pos.write_text(pos.read_text(encoding="utf-8").replace("chiedono un CBAM efficace", "chiedono un CBAM provvisorio"),
+                   encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a draft")
+    pos.write_text(agreed, encoding="utf-8")  # agreed, as both regions signed it
+    git(root, "commit", "-qam", "agreed")
+    site = build_site(root).folder
+    page = (site / "history/steel-mini.it.html").read_text(encoding="utf-8")
+    assert page.count('<section class="version">') == 1
+    assert not [p for p in site.rglob("*") if p.is_file() and b"provvisorio" in p.read_bytes()]
+    site = build_site(root, drafts=True).folder
+    page = (site / "history/steel-mini.it.html").read_text(encoding="utf-8")
+    assert page.count('<section class="version">') == 2 and "<del>provvisorio</del>" in page
 
 
 def test_release_publishes_its_site_beside_its_files(tmp_path: Path) -> None:
