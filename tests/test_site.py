@@ -180,6 +180,14 @@ def test_outputs_are_refused_among_the_sources(mini: Path) -> None:
     assert not (mini / "positions" / "site").exists()
 
 
+def test_a_project_without_site_templates_is_told_where_they_go(mini: Path) -> None:
+    shutil.rmtree(mini / "templates" / "site")
+    done = cli(mini, "site")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "templates/site:1:1: missing page.html.j2, site.css" in done.stderr
+    assert not (mini / "site").exists()
+
+
 def test_after_a_build_the_site_reuses_its_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The charts build drew are taken from build/ (the cache vouches for them): no matplotlib, under a second
     of work for the sample on an idle machine (the time is printed; the README gives the figure)."""

@@ -167,6 +167,11 @@ class _Site:
     # --- pages --------------------------------------------------------------------------------
 
     def render(self) -> dict[str, bytes]:
+        folder = self.project.root / "templates" / TEMPLATES
+        missing = [n for n in ("page.html.j2", "site.css") if not (folder / n).is_file()]
+        if missing:
+            raise VoceunicaError(problem(f"templates/{TEMPLATES}/", 1, 1, f"missing {', '.join(missing)}: the site's "
+                                         "pages come from templates/site/ (copy it from voceunica's own repository)"))
         for lang in LANGS:
             for pos in self.positions:
                 self.position_page(pos, lang)
