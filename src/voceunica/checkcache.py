@@ -44,7 +44,7 @@ MAX_CACHE_BYTES = 64_000_000  # a verdict on 100 000 files; anything larger is n
 _KEY_BYTES = 32
 # Folders of the project root that hold no inputs: outputs (a build must not invalidate the
 # verdict it relied on) and tool folders.  Dot-folders at the root (.git, .venv) are skipped too.
-_NOT_INPUTS = frozenset({"build", "dist", "node_modules"})
+_NOT_INPUTS = frozenset({"build", "dist", "site", "node_modules"})  # outputs (site: voceunica site)
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                | getattr(os, "O_CLOEXEC", 0))
 
