@@ -42,6 +42,6 @@ def mini(tmp_path: Path) -> Path:
 def sample(tmp_path: Path) -> Path:
     """A copy of the repository's own sample content."""
     root = tmp_path / "sample"
-    for sub in ("positions", "dossiers", "templates"):
+    for sub in ("positions", "dossiers", "templates", "eu-files"):
         shutil.copytree(REPO / sub, root / sub)
     return root

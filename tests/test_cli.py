@@ -79,7 +79,7 @@ def test_markdown_the_docx_writer_cannot_take_names_the_template_and_writes_noth
 
 def test_a_problem_about_no_file_has_no_made_up_location(tmp_path: Path) -> None:
     project = tmp_path / "p"
-    for sub in ("positions", "dossiers", "templates"):
+    for sub in ("positions", "dossiers", "templates", "eu-files"):
         (project / sub).mkdir(parents=True)
     done = run("-C", str(project), "check", "--base", "HEAD")
     assert done.returncode == 1

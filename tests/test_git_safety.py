@@ -109,7 +109,7 @@ def armed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The sample project in git, two commits (a dossier's subtitle changed, its version raised), armed."""
     base = tmp_path_factory.mktemp("armed")
     root = base / "sample"
-    for sub in ("positions", "dossiers", "templates"):
+    for sub in ("positions", "dossiers", "templates", "eu-files"):
         shutil.copytree(REPO / sub, root / sub)
     (root / ".gitignore").write_text("build/\ndist/\n", encoding="utf-8")
     # committed too: a clone brings it along, whatever .git/info says

@@ -222,7 +222,7 @@ IMPORTED = ("energy-costs", "sme-credit", "steel-trade-energy")
 def sample_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample project and an XLIFF of three positions whose targets a translator revised."""
     root = tmp_path_factory.mktemp("kill-import") / "sample"
-    for sub in ("positions", "dossiers", "templates"):
+    for sub in ("positions", "dossiers", "templates", "eu-files"):
         shutil.copytree(REPO / sub, root / sub)
     xlf = root.parent / "revised.xlf"
     assert run(root, "i18n", "export", *IMPORTED, "-o", str(xlf)).returncode == 0

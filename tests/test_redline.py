@@ -262,7 +262,7 @@ def test_libreoffice_opens_the_redline(history: Path, tmp_path: Path) -> None:
 
 def test_sample_dossier_redline_with_text_and_table_changes(sample: Path, tmp_path: Path) -> None:
     base_commit(sample)
-    revise_position(sample, "steel-trade-energy", ("1.0.1", "1.0.2"),
+    revise_position(sample, "steel-trade-energy", ("1.1.0", "1.1.1"),
                     ("Il distretto, con circa 5800 addetti", "Il distretto bresciano, con circa 5800 addetti"),
                     ("produce da forno elettrico ad arco a partire da rottame ferroso: un",
                      "produce da forno elettrico a partire da rottame: un"))

@@ -98,7 +98,7 @@ class Released:
 def released(tmp_path_factory: pytest.TempPathFactory) -> Released:
     """The repository's sample content (as the `sample` fixture copies it) in git, released as 1.0.0."""
     root = tmp_path_factory.mktemp("release") / "sample"
-    for sub in ("positions", "dossiers", "templates"):
+    for sub in ("positions", "dossiers", "templates", "eu-files"):
         shutil.copytree(REPO / sub, root / sub)
     (root / ".gitignore").write_text("build/\ndist/\n", encoding="utf-8")
     git(root, "init", "-q", "-b", "main")

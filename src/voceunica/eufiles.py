@@ -25,6 +25,7 @@ from collections.abc import Iterator
 
 from voceunica.errors import Problem, problem
 from voceunica.load import SourceMap
+from voceunica.messages import dotted
 from voceunica.model import (
     ADOPTED_ACTS, EU_AUDIENCES, STAGES, EUFile, EUFileRecord, Position, Stage, iter_texts,
 )
@@ -37,8 +38,9 @@ AGREED = ("provisional-agreement", "adoption", "publication", "application", "re
 _ORDER = {s: i for i, s in enumerate(STAGES)}
 # The labels the state-of-play box and the timeline print (validate requires them in labels.yaml).
 LABELS: tuple[str, ...] = (
-    "state_of_play", "sop_stage", "sop_last_step", "sop_next_step", "sop_who", "sop_expected", "sop_parliament",
-    "sop_council", "sop_commission", "sop_rapporteur", "sop_shadows", "sop_fictitious", "sop_unverified",
+    "state_of_play", "sop_stage", "sop_adopted", "sop_last_step", "sop_next_step", "sop_who", "sop_expected",
+    "sop_parliament", "sop_council", "sop_commission", "sop_rapporteur", "sop_shadows", "sop_fictitious",
+    "sop_unverified",
     "competence.national", "competence.shared", "timeline_title", "timeline_today",
     *(f"stage.{s}" for s in STAGES),
     *(f"phase.{p}" for p in (*STAGES, "trilogue", "communication")),
@@ -252,10 +254,13 @@ def _sentences(text: str) -> Iterator[tuple[int, str]]:
         yield start, text[start:]
 
 
-def _date(day: dt.date) -> str:
-    from voceunica import fmt  # Babel, only when a message needs a date: check stays fast
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 
-    return fmt.date(day, "en")
+
+def _date(day: dt.date) -> str:
+    """'17 June 2026': check speaks English, plainly (no Babel, no no-break spaces in a terminal)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _adopted_as(rec: EUFileRecord) -> str:
@@ -321,11 +326,11 @@ def _position(project: Project, pos: Position, source: SourceMap, day: dt.date) 
         if agreed:
             first = agreed[0]
             where = ("amendments", i, "commission") if am.commission is not None else ("amendments", i, "eu_file")
-            yield source.problem(where, f"amendments[{i}] amends the Commission's text of {rec.key}, but the "
-                                 f"co-legislators reached a {first.stage.replace('-', ' ')} on {_date(first.date)} "
-                                 f"({FOLDER}/{rec.key}.yaml): the Commission's text is no longer negotiated; "
-                                 "address the agreed text or its implementation, or remove the amendment",
-                                 warning=True)
+            message = (f"amendments[{i}] amends the Commission's text of {rec.key}, but the co-legislators reached "
+                       f"a {first.stage.replace('-', ' ')} on {_date(first.date)} ({FOLDER}/{rec.key}.yaml): the "
+                       "Commission's text is no longer negotiated; address the agreed text or its implementation, "
+                       "or remove the amendment")
+            yield source.problem(where, message, key=True, warning=True)
     for i, ask in enumerate(pos.asks):
         rec = records.get(ask.eu_file) if ask.eu_file else None
         if rec is None:
@@ -360,7 +365,7 @@ def _called_proposal(source: SourceMap, loc: tuple[str | int, ...], text: str,
         rec = adopted[cited[0]]
         at = start + word.start()
         line, col = source.text_line(loc, text.count("\n", 0, at))
-        where = ".".join(map(str, loc))
-        yield problem(source.path, line, col, f"{where}: calls {rec.key} a {word.group(1)!s}, but "
+        yield problem(source.path, line, col, f"{dotted(loc)}: calls {rec.com or rec.key} a proposal "
+                      f"('{word.group(1)}'), but "
                       f"{FOLDER}/{rec.key}.yaml records it adopted as {_adopted_as(rec)}: cite the act "
                       "(and its application date), not the proposal", warning=True)

@@ -41,7 +41,7 @@ from voceunica.errors import Problem, VoceunicaError, general, problem
 from voceunica.project import Project
 from voceunica.validate import load_project
 
-CONTENT = ("positions", "dossiers", "templates", "kpis")
+CONTENT = ("positions", "dossiers", "templates", "kpis", "eu-files")
 
 # Commands that read objects, refs and the index and nothing else.  `status`, `diff`, `log`/`show`
 # (textconv, external diff, showSignature → gpg.program), `archive`/`checkout` (filters, attributes),

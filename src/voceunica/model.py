@@ -126,7 +126,7 @@ class Section(Model):
 # Who an ask is addressed to: the EU institutions the regions reach directly, and the
 # national bodies through which they reach the Council or act on national matters.
 Audience = Literal["commission", "parliament", "council", "cor", "italian-government", "permanent-representation",
-                   "arera"]
+                   "arera", "istat"]
 EU_AUDIENCES: tuple[str, ...] = ("commission", "parliament", "council", "cor")
 
 

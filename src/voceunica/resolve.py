@@ -92,6 +92,7 @@ class RStateOfPlay:
     act: str  # 'Regulation (EU) 2026/1384' / 'COM(2025) 989 final, 2025/0419(COD)'
     stage: str
     last_step: str  # 'Council general approach, 12 June 2026' (linked to its source)
+    adopted: str  # 'Regulation (EU) 2026/1384, 17 June 2026' once adopted by the dossier's date, else ''
     next_step: str
     who: list[str]  # one line per institution
 
@@ -310,11 +311,17 @@ def state_of_play(rec: EUFileRecord, day: dt.date, lang: str, labels: dict[str, 
         who[-1] += unverified
     f = eufiles.as_eu_file(rec, day)
     act = act_name(f, labels)
+    adopted = ""
+    if f.kind in ADOPTED_ACTS and rec.adopted is not None:
+        adoption = eufiles.stage_of(rec, "adoption", day)
+        adopted = act + (f", [{fmt.date(adoption.date, lang)}]({adoption.source})" if adoption else "")
+        if rec.adopted.unverified or (adoption and adoption.unverified):
+            adopted += unverified
     if f.procedure and f.procedure not in act:
         act += f", {f.procedure}"
     name = (rec.short_title or rec.title)[lang]
-    return RStateOfPlay(rec.key, name, act, labels[f"phase.{eufiles.phase(rec, day)}"], last_step, next_step,
-                        who or ["–"])
+    return RStateOfPlay(rec.key, name, act, labels[f"phase.{eufiles.phase(rec, day)}"], last_step, adopted,
+                        next_step, who or ["–"])
 
 
 def timeline(records: list[EUFileRecord], d: Dossier, lang: str, labels: dict[str, str]) -> RTimeline | None:
@@ -330,8 +337,8 @@ def timeline(records: list[EUFileRecord], d: Dossier, lang: str, labels: dict[st
             continue
         name = (rec.short_title or rec.title)[lang]
         rows.append((name, points))
-        steps = ", ".join(f"{label} {fmt.date(day, lang)}" + (f" ({labels['sop_expected']})" if exp else "")
-                          for day, label, exp in points)
+        steps = ", ".join(f"{label}, {labels['sop_expected']} {fmt.date(day, lang)}" if exp else
+                          f"{label} {fmt.date(day, lang)}" for day, label, exp in points)
         described.append(f"{name}: {steps}")
     if not rows:
         return None

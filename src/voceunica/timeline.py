@@ -27,7 +27,7 @@ def render_png(tl: RTimeline) -> bytes:
     start, end = min(days) - dt.timedelta(days=45), max(days) + dt.timedelta(days=75)
     x = dt.date.toordinal
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "voceunica"}):
-        fig, ax = plt.subplots(figsize=(6.3, 0.9 + 0.75 * len(rows)))
+        fig, ax = plt.subplots(figsize=(6.3, 1.0 + 0.95 * len(rows)))
         for y, (_name, points) in enumerate(rows):
             done = [x(d) for d, _, expected in points if not expected]
             todo = [x(d) for d, _, expected in points if expected]
@@ -40,16 +40,17 @@ def render_png(tl: RTimeline) -> bytes:
                 if done:
                     ax.plot([done[-1], todo[0]], [y, y], ":", color=PALETTE[1], linewidth=1, zorder=1)
             for i, (d, label, _) in enumerate(points):
-                ax.annotate(label, (x(d), y), xytext=(0, 7 if i % 2 == 0 else -12), textcoords="offset points",
+                # four levels, above and below by turns, so labels of close dates do not overlap
+                ax.annotate(label, (x(d), y), xytext=(0, _LEVELS[i % len(_LEVELS)]), textcoords="offset points",
                             ha="center", fontsize=6)
         ax.axvline(x(tl.today), color=PALETTE[3], linestyle="--", linewidth=1)
         ax.annotate(f"{tl.today_label}\n{fmt.date(tl.today, tl.lang)}", (x(tl.today), len(rows) - 0.4),
                     xytext=(3, 0), textcoords="offset points", fontsize=6, color=PALETTE[3], va="top")
         ax.set_yticks(range(len(rows)), [_short(name) for name, _ in rows])
-        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_ylim(-0.8, len(rows) - 0.2)
         ax.set_xlim(x(start), x(end))
         ticks = _half_years(start, end)
-        ax.set_xticks([x(t) for t in ticks], [f"{t.month}.{t.year}" for t in ticks])
+        ax.set_xticks([x(t) for t in ticks], [_month(t, tl.lang) for t in ticks])
         ax.spines[["top", "right", "left"]].set_visible(False)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
@@ -61,8 +62,20 @@ def render_png(tl: RTimeline) -> bytes:
     return buf.getvalue()
 
 
+_LEVELS = (7, -13, 17, -23)
+
+
+def _month(day: dt.date, lang: str) -> str:
+    """'Jan 2026' / 'gen 2026'."""
+    from babel.dates import format_date
+
+    from voceunica.locales import babel_locale
+
+    return format_date(day, "MMM y", locale=babel_locale(lang))
+
+
 def _half_years(start: dt.date, end: dt.date) -> list[dt.date]:
-    """1 January and 1 July between `start` and `end`: the axis' ticks, written '1.2026', '7.2026'."""
+    """1 January and 1 July between `start` and `end`: the axis' ticks."""
     out = []
     for year in range(start.year, end.year + 1):
         out += [d for d in (dt.date(year, 1, 1), dt.date(year, 7, 1)) if start <= d <= end]

@@ -354,7 +354,7 @@ def _finish_journal(root: Path) -> list[Path]:
 
 # --- where outputs may go -----------------------------------------------------------------------------------
 
-SOURCE_FOLDERS = ("positions", "dossiers", "templates", ".git")
+SOURCE_FOLDERS = ("positions", "dossiers", "templates", "eu-files", ".git")
 
 
 def _git_dirs(root: Path) -> list[Path]:
