@@ -204,6 +204,18 @@ def test_an_official_kpi_is_an_annex_of_an_agreed_dossier(project: Path, tmp_pat
     assert (out / "steel-2026.exports-goods.en.png").is_file()
 
 
+def test_the_same_sources_give_the_same_scoreboard(project: Path) -> None:
+    import datetime as dt
+
+    from voceunica.kpireport import render_scoreboard_files
+
+    p = check(project)
+    first = render_scoreboard_files(p, dt.date(2026, 11, 27), None, None)
+    again = render_scoreboard_files(check(project), dt.date(2026, 11, 27), None, None)
+    assert sorted(first) == sorted(again) and all(first[n] == again[n] for n in first)
+    assert sum(n.endswith(".png") for n in first) == 2 * len(KPIS)
+
+
 # --- observations and formulas, located ---------------------------------------------------------
 
 def test_bad_observations_are_located_in_the_csv(project: Path) -> None:

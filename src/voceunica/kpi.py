@@ -477,7 +477,7 @@ def is_stale(kd: KpiData, today: dt.date) -> bool:
 @dataclass(frozen=True)
 class Movement:
     id: str
-    change: str  # added | removed | changed
+    change: str  # added | removed | changed (| unchanged: what the scoreboard shows for a KPI that did not move)
     old: Observation | None  # the headline region's latest figure in the older revision
     new: Observation | None
     added: int  # observations added, revised (value or status) and removed
