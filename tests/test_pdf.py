@@ -203,3 +203,84 @@ def test_a_style_named_like_a_structure_type_is_renamed_for_the_pdf(mini: Path) 
     assert names["Figure"] == "Figure Style" and names["Quote"] == "Quote Style"  # ids, so references, unchanged
     assert names["Heading1"] == "heading 1" and names["Caption"] == "caption"
     assert for_tagged_pdf(for_tagged_pdf(docx)) == for_tagged_pdf(docx)
+
+
+# --- The parallel text on the page (issue 12): every page but the last at least two thirds full ---
+
+RENDER = ("soffice", "pdftoppm", "pdftotext", "pdftohtml")
+needs_render = pytest.mark.skipif(any(shutil.which(t) is None for t in RENDER),
+                                  reason="needs LibreOffice (soffice) and poppler (pdftoppm, pdftotext, pdftohtml) "
+                                         "to lay the pages out and look at them; .ci/run installs them")
+JOINT = "joint-agenda-2026"
+A4_MARGIN = 1418 / 1440  # inches: the reference document's 2.5 cm top and bottom margins
+DPI = 30  # enough to tell a line of 10.5-point text from white
+
+
+@pytest.fixture(scope="module")
+def parallel_pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
+    """The joint agenda's parallel DOCX and its PDF, converted once for the tests below."""
+    root = Path(__file__).resolve().parents[1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SOURCE_DATE_EPOCH", raising=False)
+        docx = render_dossier(load_project(root), JOINT)[f"{JOINT}.it-en.docx"]
+    assert isinstance(docx, bytes)
+    pdfs, note = convert({f"{JOINT}.it-en.docx": docx})
+    assert note is None
+    pdf = tmp_path_factory.mktemp("parallel") / f"{JOINT}.it-en.pdf"
+    pdf.write_bytes(pdfs[f"{JOINT}.it-en.pdf"])
+    return docx, pdf
+
+
+def page_fill(png: Path) -> float:
+    """How full a page's text area (inside the top and bottom margins, so without the running
+    header and footer) is: 1 less its largest blank band, the one after the last line included.
+    A band between the text and the footnotes counts as empty too: a page whose text stops
+    half-way is half empty, notes at its foot or not."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        gray = im.convert("L")
+        width, height = gray.size
+        top, bottom = round(A4_MARGIN * DPI), height - round(A4_MARGIN * DPI)
+        band = gray.crop((0, top, width, bottom))
+        # a row is inked when its darkest pixel is darker than light grey
+        inked = [band.crop((0, y, width, y + 1)).getextrema()[0] < 200 for y in range(bottom - top)]
+    gap = run = 0
+    for ink in inked:
+        run = 0 if ink else run + 1
+        gap = max(gap, run)
+    return 1 - gap / len(inked)
+
+
+@pytest.mark.soffice
+@needs_render
+def test_every_page_of_the_parallel_text_is_two_thirds_full(parallel_pdf: tuple[bytes, Path]) -> None:
+    _, pdf = parallel_pdf
+    subprocess.run(["pdftoppm", "-gray", "-png", "-r", str(DPI), str(pdf), str(pdf.with_suffix(""))], check=True)
+    pngs = sorted(pdf.parent.glob(f"{pdf.stem}-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    assert len(pngs) >= 10
+    # The cover and the contents end with a page break: the text starts on a page of its own,
+    # headed by the languages of its columns.
+    body = next(i for i, page in enumerate(pages) if re.search(r"^\s*ITALIANO\s+ENGLISH\s*$", page, re.M | re.I))
+    assert "Indice / Contents" in pages[1]  # the cover fits its page (it listed the EU files twice, and spilled)
+    fills = [page_fill(png) for png in pngs]
+    short = [(i + 1, round(f, 2)) for i, f in enumerate(fills) if f < 2 / 3 and body <= i < len(fills) - 1]
+    assert not short, f"pages less than two thirds full (page, fill): {short}; all: {[round(f, 2) for f in fills]}"
+
+
+@pytest.mark.soffice
+@needs_render
+def test_the_parallel_texts_english_headings_are_bookmarks(parallel_pdf: tuple[bytes, Path]) -> None:
+    docx, pdf = parallel_pdf
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(pdf)], capture_output=True,
+                         check=True).stdout
+    outline = [" ".join("".join(item.itertext()).split())
+               for item in etree.fromstring(xml, etree.XMLParser(recover=True)).iter("item")]
+    english = [" ".join("".join(t.text or "" for t in p.iter(f"{W}t")).split()) for p in document(docx).iter(f"{W}p")
+               if (s := p.find(f"{W}pPr/{W}pStyle")) is not None and s.get(f"{W}val", "").startswith("ParallelHeading")]
+    assert "Introduction" in english and "Key messages" in english
+    assert [t for t in outline if t in english] == english
+    # and the Italian ones too, each once: the contents list each section once, in Italian
+    assert outline.count("Introduzione") == 1

@@ -32,7 +32,9 @@ def _w(name: str) -> str:
 
 
 def _text(el: etree._Element) -> str:
-    return "".join(t.text or "" for t in el.iter(_w("t")))
+    """The text, without note numbers (a later citation's NOTEREF shows its note's number)."""
+    return "".join(t.text or "" for t in el.iter(_w("t"))
+                   if t.getparent().find("w:rPr/w:rStyle[@w:val='FootnoteReference']", NS) is None)
 
 
 def _plain(markdown: str) -> str:

@@ -54,6 +54,13 @@ def paragraph(w: Writer, node: SyntaxTreeNode, st: State, style: str = "Body Tex
 
 
 def _list(w: Writer, node: SyntaxTreeNode, st: State, depth: int = 1) -> str:
+    return "".join(list_items(w, node, st, depth))
+
+
+def list_items(w: Writer, node: SyntaxTreeNode, st: State, depth: int = 1) -> list[str]:
+    """Each item of a list, written apart (one numbering for them all): the
+    parallel text sets a list item by item, one row each, so the two languages'
+    items face each other and a long list can run on to the next page."""
     ordered = node.type == "ordered_list"
     base = "List Number" if ordered else "List Bullet"
     style = base if depth == 1 else f"{base} 2"
@@ -61,9 +68,10 @@ def _list(w: Writer, node: SyntaxTreeNode, st: State, depth: int = 1) -> str:
     if ordered and depth == 1:
         num_id = w.restart_numbering()
         num = (num_id, 0) if num_id is not None else None
-    out = []
+    items = []
     for item in node.children:
         first = True
+        out = []
         for child in item.children:
             if child.type == "paragraph":
                 out.append(paragraph(w, child, st, style if first else "List Continue", num if first else None))
@@ -72,7 +80,8 @@ def _list(w: Writer, node: SyntaxTreeNode, st: State, depth: int = 1) -> str:
                 out.append(_list(w, child, st, min(depth + 1, 2)))
             else:
                 out.append(BLOCKS[child.type](w, child, st))
-    return "".join(out)
+        items.append("".join(out))
+    return items
 
 
 def _quote(w: Writer, node: SyntaxTreeNode, st: State) -> str:

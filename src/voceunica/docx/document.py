@@ -9,6 +9,7 @@ the file byte-reproducible and checks every part well-formed.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 from collections.abc import Callable, Mapping
@@ -16,9 +17,11 @@ from collections.abc import Callable, Mapping
 from docx.oxml import parse_xml
 
 from voceunica.docx import ooxml
+from voceunica.docx.blocks import list_items
 from voceunica.docx.model import DocxError
 from voceunica.docx.package import epoch_of, rezip
 from voceunica.docx.styles import TEXT_WIDTH_TWIPS
+from voceunica.docx.syntax import DIRECTIVE
 from voceunica.docx.tree import Node as SyntaxTreeNode
 from voceunica.docx.writer import LANG_TAGS, Lang, State, Writer
 
@@ -41,19 +44,25 @@ def single(markdown: str, meta: DocxMeta, reference: Path | bytes, images: Mappi
     w.headings(blocks, lang)
     st = State(lang, notes)
     cover = _brief_head(w, [meta], lang) if meta.layout == "brief" else _cover(w, [meta], lang)
-    body = w.blocks(blocks, st)
+    body = _source_with_chart(w, w.blocks(blocks, st))
     body = body.replace("\x00TOC\x00", _toc(w, lang, ooxml.run(meta.labels["contents"], None, lang.tag)))
     return _finish(w, cover + body, meta, [meta])
 
 
 def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, reference: Path | bytes,
              images: Mapping[str, bytes]) -> bytes:
-    """Italian and English side by side, section by section, as EU parallel texts are."""
+    """Italian and English side by side, section by section, as EU parallel texts are.
+
+    The text is aligned in a two-column grid, a row per paragraph and per list
+    item; charts, wide tables and amendments leave the grid and run at full
+    width, the Italian one and then the English one, where they stand in the text.
+    A note is one footnote, in both languages, with one number in both columns."""
     w = Writer(reference, images)
     col = TEXT_WIDTH_TWIPS // 2
     cell_width = col - 2 * 113
     it = _make_lang(w, "it", cell_width, grid=True)
     en = _make_lang(w, "en", cell_width, outline=False, grid=True)
+    full = {"it": _make_lang(w, "it", TEXT_WIDTH_TWIPS), "en": _make_lang(w, "en", TEXT_WIDTH_TWIPS, outline=False)}
     blocks_it, notes_it = w.parse(md_it)
     blocks_en, notes_en = w.parse(md_en)
     seg_it, seg_en = _segments(blocks_it), _segments(blocks_en)
@@ -63,26 +72,33 @@ def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, refer
     w.headings(blocks_it, it)
     w.headings(blocks_en, en)
     st_it, st_en = State(it, notes_it), State(en, notes_en)
+    st_it.together = st_en.together = (st_it, st_en)
     head_it = w.blocks(seg_it[0][1], st_it)
     head_en = w.blocks(seg_en[0][1], st_en)
     toc_here = "\x00TOC\x00" in head_it
+    grid = _Grid(w, [col, TEXT_WIDTH_TWIPS - col])
     # Each column is headed by the name of its language, in that language (the 'language' label).
-    rows = [[ooxml.paragraph(w.sid("Parallel Language"), ooxml.run(meta_it.labels["language"], None, it.tag)),
-             ooxml.paragraph(w.sid("Parallel Language"), ooxml.run(meta_en.labels["language"], None, en.tag))]]
+    grid.row(ooxml.paragraph(w.sid("Parallel Language"), ooxml.run(meta_it.labels["language"], None, it.tag)),
+             ooxml.paragraph(w.sid("Parallel Language"), ooxml.run(meta_en.labels["language"], None, en.tag)))
     pre_it, pre_en = head_it.replace("\x00TOC\x00", ""), head_en.replace("\x00TOC\x00", "")
     if pre_it or pre_en:
-        rows.append([_cell(pre_it), _cell(pre_en)])
+        grid.row(pre_it, pre_en)
     for (_, a), (_, b) in zip(seg_it[1:], seg_en[1:], strict=True):
         units_a, units_b = _units(a), _units(b)
         if [_shape(u) for u in units_a] != [_shape(u) for u in units_b]:
-            units_a, units_b = [a], [b]  # built differently: align the section as a whole
-        for ua, ub in zip(units_a, units_b, strict=True):
-            rows.append([_cell(w.blocks(ua, st_it)), _cell(w.blocks(ub, st_en))])
-    grid = ooxml.table(w.sid("Parallel Table"), [col, TEXT_WIDTH_TWIPS - col], rows, header_rows=1)
+            grid.row(w.blocks(a, st_it), w.blocks(b, st_en))  # built differently: align the section as a whole
+            continue
+        for kind, ua, ub in _runs(units_a, units_b):
+            if kind == "wide":
+                grid.full(_full_width(w, ua, st_it, full["it"]) + _full_width(w, ub, st_en, full["en"]))
+            else:
+                for xa, xb in _rows(w, ua, ub, st_it, st_en):
+                    grid.row(xa, xb)
     cover = (_brief_head(w, [meta_it, meta_en], it) if meta_it.layout == "brief" else _cover(w, [meta_it, meta_en], it))
     contents = _joined([(meta_it.labels["contents"], it.tag), (meta_en.labels["contents"], en.tag)])
-    toc = _toc(w, it, contents) if toc_here else ""
-    return _finish(w, cover + toc + grid + ooxml.paragraph(w.sid("Body Text"), ""), meta_it, [meta_it, meta_en])
+    toc = _toc(w, it, contents, by_outline_level=False) if toc_here else ""
+    return _finish(w, cover + toc + grid.xml() + ooxml.paragraph(w.sid("Body Text"), ""), meta_it,
+                   [meta_it, meta_en])
 
 
 def _segments(blocks: list[SyntaxTreeNode]) -> list[tuple[str, list[SyntaxTreeNode]]]:
@@ -115,6 +131,189 @@ def _shape(unit: list[SyntaxTreeNode]) -> tuple[str, ...]:
     return tuple(n.type if n.type != "heading" else n.tag for n in unit)
 
 
+class _Grid:
+    """The parallel text's body: rows of the two-column grid, broken by what runs at full width."""
+
+    def __init__(self, w: Writer, widths: list[int]) -> None:
+        self.w, self.widths = w, widths
+        self.rows: list[list[str]] = []
+        self.out: list[str] = []
+        self.tables = 0
+
+    def row(self, it: str, en: str) -> None:
+        self.rows.append([_cell(it), _cell(en)])
+
+    def full(self, xml: str) -> None:
+        self._flush()
+        self._put(xml)
+
+    def xml(self) -> str:
+        self._flush()
+        return "".join(self.out)
+
+    def _flush(self) -> None:
+        if not self.rows:
+            return
+        # The first grid's first row names the languages.  It does not repeat on every page:
+        # LibreOffice (7.4) will not break a row that holds a footnote under a repeated
+        # header row, and left pages of the parallel text half empty.
+        table = ooxml.table(self.w.sid("Parallel Table"), self.widths, self.rows, header_rows=0)
+        if self.tables == 0:
+            table = table.replace('w:firstRow="0"', 'w:firstRow="1"', 1)
+        self.tables += 1
+        self.rows = []
+        self._put(table)
+
+    def _put(self, xml: str) -> None:
+        # Two tables with nothing between them are one table to Word: a paragraph keeps them apart.
+        if self.out and self.out[-1].endswith("</w:tbl>") and xml.startswith("<w:tbl>"):
+            self.out.append(ooxml.paragraph(self.w.sid("Body Text"), ""))
+        self.out.append(xml)
+
+
+def _full_width(w: Writer, units: list[list[SyntaxTreeNode]], st: State, lang: Lang) -> str:
+    """Units written across the page, outside the grid: the text's own language, the page's
+    width; a chart at CHART_SCALE of it, so that both languages' charts and tables share pages."""
+    in_grid, st.lang = st.lang, lang
+    try:
+        xml = w.blocks([n for u in units for n in u], st)
+    finally:
+        st.lang = in_grid
+    xml = _EXTENT.sub(lambda m: f'{m[1]}cx="{int(int(m[2]) * CHART_SCALE)}" cy="{int(int(m[3]) * CHART_SCALE)}"', xml)
+    return _source_with_chart(w, xml)
+
+
+def _source_with_chart(w: Writer, xml: str) -> str:
+    """A source line followed by a chart keeps with it (the chart keeps with its caption):
+    a chart never stands on a page without the source of its figures."""
+    source, figure = ooxml.attr(w.sid("Source")), ooxml.attr(w.sid("Figure"))
+    pattern = re.compile(f'(<w:p><w:pPr><w:pStyle w:val="{re.escape(source)}"/>)'
+                         f'(?=(?:(?!</w:p>).)*</w:p><w:p><w:pPr><w:pStyle w:val="{re.escape(figure)}"/>)', re.S)
+    return pattern.sub(r"\1<w:keepNext/>", xml)
+
+
+# A chart 0.8 of the page's width is 12.8 cm: its 9-point labels print at 7 points (a parallel
+# text's column, 47 %, gave 4); at full width the two languages' charts left pages half empty.
+CHART_SCALE = 0.8
+_EXTENT = re.compile(r'(<(?:wp:extent|a:ext) )cx="(\d+)" cy="(\d+)"')
+
+
+def _directive(unit: list[SyntaxTreeNode]) -> str | None:
+    node = unit[0]
+    m = DIRECTIVE.match(node.content.strip()) if node.type == "html_block" else None
+    return m.group(1) if m else None
+
+
+# A table wider than this many columns is set across the page, not in a column.
+WIDE_COLUMNS = 3
+
+
+def _wide(unit: list[SyntaxTreeNode]) -> bool:
+    """A chart, a table of more than three columns, a long annex or an amendment."""
+    for i, node in enumerate(unit):
+        if node.type == "table_stream":
+            return True
+        if node.type == "table":
+            amendment = i > 0 and unit[i - 1].type == "html_block" and "vu:amendments" in unit[i - 1].content
+            annex = node.meta.get("annex")  # an annex table written from its rows: no cells to count
+            head = annex.columns if annex is not None else \
+                node.children[0].children[0].children if node.children and node.children[0].children else []
+            if amendment or len(head) > WIDE_COLUMNS:
+                return True
+        if node.type == "paragraph" and node.children and len(node.children[0].children) == 1 \
+                and node.children[0].children[0].type == "image":
+            return True
+    return False
+
+
+def _runs(units_a: list[list[SyntaxTreeNode]], units_b: list[list[SyntaxTreeNode]]
+          ) -> list[tuple[str, list[list[SyntaxTreeNode]], list[list[SyntaxTreeNode]]]]:
+    """The units in runs: ("wide", ...) what goes across the page — a wide unit with
+    the caption before it, the source line and a figure's caption after it, an
+    amendment's justification — and ("grid", ...) the rest, aligned in the grid."""
+    out: list[tuple[str, list[list[SyntaxTreeNode]], list[list[SyntaxTreeNode]]]] = []
+    units_a, units_b = _headings_apart(units_a, units_b)
+    n, i = len(units_a), 0
+    while i < n:
+        start = i
+        if _directive(units_a[i]) == "caption" and i + 1 < n and _wide(units_a[i + 1]):
+            i += 1
+        if not _wide(units_a[i]):
+            out.append(("grid", units_a[start:i + 1], units_b[start:i + 1]))
+            i += 1
+            continue
+        if _is_figure(units_a[i]):  # a chart takes along the table of its figures, caption and source
+            while out and out[-1][0] == "grid" and _exhibit(out[-1][1][0]):
+                out.pop()
+                start -= 1
+        if out and out[-1][0] == "grid" and all(n.type == "heading" for n in out[-1][1][0]):
+            out.pop()  # and the headings just before it: in the grid they would not keep with it
+            start -= 1
+        end = i + 1
+        while end < n and _goes_along(units_a, end):
+            end += 1
+        out.append(("wide", units_a[start:end], units_b[start:end]))
+        i = end
+    return out
+
+
+def _headings_apart(units_a: list[list[SyntaxTreeNode]], units_b: list[list[SyntaxTreeNode]]
+                    ) -> tuple[list[list[SyntaxTreeNode]], list[list[SyntaxTreeNode]]]:
+    """A section's headings apart from what follows them when that goes across the page (an
+    annex's table, the first amendment): they go across the page with it (`_runs`)."""
+    out_a, out_b = [], []
+    for ua, ub in zip(units_a, units_b, strict=True):
+        k = next((j for j, node in enumerate(ua) if not (node.type == "heading" and node.tag in ("h1", "h2"))),
+                 len(ua))
+        if 0 < k < len(ua) and (_wide(ua[k:]) or _directive(ua[k:]) == "caption"):
+            out_a += [ua[:k], ua[k:]]
+            out_b += [ub[:k], ub[k:]]
+        else:
+            out_a.append(ua)
+            out_b.append(ub)
+    return out_a, out_b
+
+
+def _goes_along(units: list[list[SyntaxTreeNode]], i: int) -> bool:
+    """Whether unit `i` goes across the page with the wide unit before it."""
+    after = _directive(units[i])
+    if _wide(units[i]) or after == "source":
+        return True
+    if after == "caption":  # a figure's caption, below it; or the caption of the next wide table
+        return _is_figure(units[i - 1]) or i + 1 < len(units) and _wide(units[i + 1])
+    # an amendment's justification, below it
+    return _is_amendment(units[i - 1]) and [x.type for x in units[i]] == ["paragraph"]
+
+
+def _exhibit(unit: list[SyntaxTreeNode]) -> bool:
+    """A table, a caption or a source line: what a chart's data table is made of."""
+    return _directive(unit) in ("caption", "source") or [n.type for n in unit] in (["table"], ["table_stream"])
+
+
+def _is_figure(unit: list[SyntaxTreeNode]) -> bool:
+    return _wide(unit) and not any(n.type in ("table", "table_stream") for n in unit)
+
+
+def _is_amendment(unit: list[SyntaxTreeNode]) -> bool:
+    return any(n.type == "html_block" and "vu:amendments" in n.content for n in unit)
+
+
+def _rows(w: Writer, units_a: list[list[SyntaxTreeNode]], units_b: list[list[SyntaxTreeNode]], st_it: State,
+          st_en: State) -> list[tuple[str, str]]:
+    """Grid rows: a unit each; a list an item each, when both languages' lists have as many."""
+    rows = []
+    for ua, ub in zip(units_a, units_b, strict=True):
+        la, lb = ua[-1], ub[-1]
+        if la.type in ("bullet_list", "ordered_list") and la.type == lb.type and len(la.children) == len(lb.children):
+            pa, pb = w.blocks(ua[:-1], st_it), w.blocks(ub[:-1], st_en)
+            items = list(zip(list_items(w, la, st_it), list_items(w, lb, st_en), strict=True))
+            items[0] = (pa + items[0][0], pb + items[0][1])
+            rows.extend(items)
+        else:
+            rows.append((w.blocks(ua, st_it), w.blocks(ub, st_en)))
+    return rows
+
+
 def _cell(content: str) -> str:
     """A table cell must end with a paragraph."""
     if not content:
@@ -122,11 +321,14 @@ def _cell(content: str) -> str:
     return content if content.endswith("</w:p>") else content + "<w:p/>"
 
 
-def _toc(w: Writer, lang: Lang, heading: str) -> str:
-    """`heading`: the runs of the contents' heading."""
+def _toc(w: Writer, lang: Lang, heading: str, *, by_outline_level: bool = True) -> str:
+    """`heading`: the runs of the contents' heading; `by_outline_level` False: the
+    contents take the Heading styles only (the parallel text's English headings
+    have outline levels too, for the navigation pane and the PDF's bookmarks)."""
     levels = {n: w.sid(f"TOC {n}") for n in (1, 2, 3)}
     return (ooxml.paragraph(w.sid("TOC Heading"), heading)
-            + ooxml.toc(w.toc, levels, lang.tag, levels=w.toc_levels) + ooxml.page_break())
+            + ooxml.toc(w.toc, levels, lang.tag, levels=w.toc_levels, by_outline_level=by_outline_level)
+            + ooxml.page_break())
 
 
 def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
@@ -145,7 +347,9 @@ def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
 
     # (label runs, [value runs, one paragraph each]); every text tagged with its own language
     rows: list[tuple[str, list[str]]] = []
-    rows.append((label("eu_files"), [plain(line, t) for x, t in tagged for line in x.eu_files]))
+    # Each EU file once, in the first language: its identifiers read the same in both, and the
+    # parallel text's cover must fit one page (the English wording is in the English notes).
+    rows.append((label("eu_files"), [plain(line, tagged[0][1]) for line in m.eu_files]))
     rows.append((label("date"), [_joined([(x.date_text, t) for x, t in tagged])]))
     rows.append((label("version"), [plain(m.version)]))
     rows.append((label("status"), [_joined([(x.status_text, t) for x, t in tagged])]))
@@ -210,7 +414,7 @@ def _brief_head(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
 
     rows: list[tuple[str, list[str]]] = [
         (label("audience"), [joined(lambda x: x.audience)]),
-        (label("eu_files"), [ooxml.run(line, None, t) for x, t in tagged for line in x.eu_files]),
+        (label("eu_files"), [ooxml.run(line, None, tagged[0][1]) for line in m.eu_files]),  # once: see _cover
         (label("version") + ooxml.run(" \u00b7 ", None, lang.tag) + label("status"),
          [ooxml.run(m.version, None, lang.tag) + ooxml.run(" \u00b7 ", None, lang.tag)
           + joined(lambda x: x.status_text)]),

@@ -111,21 +111,29 @@ def _footnote_ref(w: Writer, node: SyntaxTreeNode, st: State, fmt: Format) -> st
     if definition is None:
         raise DocxError(f"footnote [^{label}] has no definition", line_of(node))
     ref_style = w.sid("Footnote Reference")
-    first = w.first_refs.get((st.lang.code, label))
+    # In the parallel text a note is one footnote with one number in both columns:
+    # the first citation, in either language, makes it with every language's wording.
+    texts = tuple(s for s in st.together if label in s.notes) or (st,)
+    key = ("+".join(s.lang.code for s in texts), label)
+    first = w.first_refs.get(key)
     if first is not None:
         fid, mark = first
         return ooxml.field(f"NOTEREF {mark} \\f \\h", str(fid), st.lang.tag, ref_style)
     fid = len(w.footnotes) + 1
     # A note is paragraphs in the Footnote Text style; a list inside one keeps
     # its items' text, one paragraph each (Word notes have no list styles of their own).
-    paras = [(w.sid("Footnote Text"), w.inline(p.children[0], st, part=w.notes_part))
-             for p in definition.walk() if p.type == "paragraph"]
+    # Each language's wording of a one-paragraph note shares one line: 'it / en'.
+    by_text = [[w.inline(p.children[0], s, part=w.notes_part) for p in s.notes[label].walk() if p.type == "paragraph"]
+               for s in texts if label in s.notes]
+    if all(len(runs) == 1 for runs in by_text):
+        by_text = [[ooxml.run(" / ", None, st.lang.tag).join(runs[0] for runs in by_text)]]
+    paras = [(w.sid("Footnote Text"), runs) for group in by_text for runs in group]
     if not paras:
         raise DocxError(f"footnote [^{label}] is empty", line_of(node))
     w.footnotes.append(ooxml.footnote(fid, paras, ref_style, st.lang.tag))
     w.bookmarks += 1
     mark = f"_RefNote{fid}"
-    w.first_refs[(st.lang.code, label)] = (fid, mark)
+    w.first_refs[key] = (fid, mark)
     return ooxml.bookmark(w.bookmarks, mark, ooxml.footnote_reference(fid, ref_style, st.lang.tag))
 
 

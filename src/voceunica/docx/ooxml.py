@@ -122,13 +122,16 @@ def field(instr: str, shown: str, lang: str | None = None, style: str | None = N
     return field_begin(instr, lang) + run(shown, style, lang) + field_end(lang)
 
 
-def toc(entries: list[tuple[int, str, str]], style_ids: dict[int, str], lang: str, *, levels: int = 2) -> str:
+def toc(entries: list[tuple[int, str, str]], style_ids: dict[int, str], lang: str, *, levels: int = 2,
+        by_outline_level: bool = True) -> str:
     """A real TOC field, pre-filled with (level, text, bookmark) entries so it is
     not empty before Word updates it.  The entries link to their headings but
     carry no page numbers: only a layout engine knows them, and a guessed number
     would be wrong in print.  Word fills them in on Update Field (F9); our PDF
     pass (`voceunica.docx.pdf`) fills them in from the laid-out pages."""
-    instr = f'TOC \\o "1-{levels}" \\h \\z \\u'
+    # \u: any paragraph with an outline level, not only the built-in Heading styles; without it the
+    # parallel text's English headings are in the navigation pane and the bookmarks, not in the contents
+    instr = f'TOC \\o "1-{levels}" \\h \\z' + (" \\u" if by_outline_level else "")
     if not entries:
         return paragraph(style_ids[1], field_begin(instr, lang) + field_end(lang))
     out = []

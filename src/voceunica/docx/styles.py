@@ -71,11 +71,12 @@ _P = {
     "Heading 3": ("Normal", "Body Text",
                   '<w:keepNext/><w:keepLines/><w:spacing w:before="220" w:after="80"/><w:outlineLvl w:val="2"/>',
                   f'<w:b/><w:color w:val="{GREY}"/><w:sz w:val="22"/>', "<w:uiPriority w:val=\"9\"/><w:qFormat/>"),
-    # The English column of a parallel text: looks like a heading, stays out of
-    # the outline so the table of contents lists each section once.
-    "Parallel Heading 1": ("Heading 1", "Body Text", '<w:outlineLvl w:val="9"/>', "", ""),
-    "Parallel Heading 2": ("Heading 2", "Body Text", '<w:outlineLvl w:val="9"/>', "", ""),
-    "Parallel Heading 3": ("Heading 3", "Body Text", '<w:outlineLvl w:val="9"/>', "", ""),
+    # The English column of a parallel text: a heading with its outline level, so it is in
+    # Word's navigation pane and the PDF's bookmarks; a style of its own, not a Heading, so
+    # the contents (a TOC field on the Heading styles, without \u) list each section once.
+    "Parallel Heading 1": ("Heading 1", "Body Text", "", "", ""),
+    "Parallel Heading 2": ("Heading 2", "Body Text", "", "", ""),
+    "Parallel Heading 3": ("Heading 3", "Body Text", "", "", ""),
     "List Bullet": ("Body Text", None, '<w:numPr><w:numId w:val="1"/></w:numPr><w:spacing w:after="80"/>'
                     '<w:ind w:left="360" w:hanging="360"/>', "", ""),
     "List Bullet 2": ("Body Text", None, '<w:numPr><w:ilvl w:val="1"/><w:numId w:val="1"/></w:numPr>'
@@ -175,8 +176,8 @@ def styles_xml(lang: str = "it-IT") -> str:
         '<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
         f'<w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii="{FONT}" w:eastAsia="{FONT}" w:hAnsi="{FONT}" '
         f'w:cs="{FONT}"/><w:sz w:val="21"/><w:szCs w:val="21"/><w:lang w:val="{lang}" w:eastAsia="en-US" '
-        'w:bidi="ar-SA"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="120" w:line="264" '
-        'w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>'
+        'w:bidi="ar-SA"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:widowControl/>'
+        '<w:spacing w:after="120" w:line="264" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>'
     ]
     for name, (based, nxt, ppr, rpr, extra) in _P.items():
         default = ' w:default="1"' if name == "Normal" else ""

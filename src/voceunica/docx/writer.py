@@ -14,7 +14,7 @@ images, relationships, numbering; `package` makes the result byte-reproducible.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping
 
@@ -56,6 +56,8 @@ class State:
     lang: Lang
     notes: dict[str, SyntaxTreeNode]  # footnote label -> definition
     pending: str | None = None  # directive waiting for the next block
+    # The parallel text: the texts (column order) whose definitions of a note make its one footnote
+    together: tuple[State, ...] = field(default=(), repr=False, compare=False)
 
 
 class Writer:
@@ -74,7 +76,7 @@ class Writer:
         if missing:
             raise DocxError(f"{name} lacks the style(s) {', '.join(missing)}")
         self.footnotes: list[str] = []
-        self.first_refs: dict[tuple[str, str], tuple[int, str]] = {}  # (language, label) -> (number, bookmark)
+        self.first_refs: dict[tuple[str, str], tuple[int, str]] = {}  # (languages, label) -> (number, bookmark)
         self.notes_part = self._footnotes_part()
         self.bookmarks = 0
         self.shapes = 1000
