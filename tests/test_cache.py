@@ -238,3 +238,17 @@ def test_a_check_against_a_base_is_not_cached(mini: Path, cache_home: Path) -> N
                     "commit.gpgsign=false", "commit", "-qm", "x", "--allow-empty"], check=True)
     check(mini, "HEAD")
     assert not cache_file(cache_home, mini).exists()
+
+
+def test_the_cache_folder_keeps_the_projects_checked_last(mini: Path, cache_home: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_home.mkdir(parents=True)
+    for i in range(3):  # temporary projects checked long ago
+        old = cache_home / f"{i:032x}.check"
+        old.write_bytes(b"x")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    monkeypatch.setattr(checkcache, "MAX_CACHE_FILES", 2)
+    settle()
+    check(mini)
+    kept = sorted(p.name for p in cache_home.iterdir() if p.name != "key")
+    assert kept == sorted([f"{2:032x}.check", cache_file(cache_home, mini).name])

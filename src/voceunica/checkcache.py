@@ -41,6 +41,7 @@ from voceunica.errors import Problem, Severity, VoceunicaError
 
 MAGIC = b"voceunica-cache/1"
 MAX_CACHE_BYTES = 64_000_000  # a verdict on 100 000 files; anything larger is not ours
+MAX_CACHE_FILES = 256  # projects (and output folders) remembered; temporary test projects come and go
 _KEY_BYTES = 32
 # Folders of the project root that hold no inputs: outputs (a build must not invalidate the
 # verdict it relied on) and tool folders.  Dot-folders at the root (.git, .venv) are skipped too.
@@ -150,6 +151,9 @@ def _store(name: str, body: dict[str, Any]) -> None:
         with Staging(sync=False) as staging:
             staging.add(home / name, _seal(key, json.dumps(body, separators=(",", ":")).encode()))
             staging.commit()
+        kept = sorted((e.stat().st_mtime_ns, e.path) for e in os.scandir(home) if e.name.endswith((".check", ".build")))
+        for _, old in kept[:-MAX_CACHE_FILES]:  # projects not checked for longest go first
+            os.unlink(old)
     except (VoceunicaError, OSError):
         pass
 
@@ -297,7 +301,7 @@ def _problems(value: Any) -> list[Problem] | None:
     out = []
     for p in value:
         if not (isinstance(p, list) and len(p) == 5 and isinstance(p[0], str) and type(p[1]) is int
-                and type(p[2]) is int and isinstance(p[3], str) and p[4] in ("error", "warning")):
+                and type(p[2]) is int and isinstance(p[3], str) and p[4] in ("error", "warning", "note")):
             return None
         out.append(Problem(p[0], p[1], p[2], p[3], Severity(p[4])))
     return out
