@@ -156,7 +156,7 @@ def _batch_check(root: Path, names: list[str]) -> list[str | None]:
 def first_parents(root: Path) -> list[str]:
     """HEAD and its first parents, newest first (at most MAX_COMMITS), in a few batches."""
     commits: list[str] = []
-    tip: str | None = gitrev.resolve_rev(root, "HEAD")
+    tip: str | None = "HEAD"  # (no commit yet: HEAD~0 is missing, and the history is empty)
     while tip is not None and len(commits) < MAX_COMMITS:
         got = [c for c in _batch_check(root, [f"{tip}~{k}" for k in range(_CHUNK)]) if c is not None]
         commits += got
@@ -164,20 +164,12 @@ def first_parents(root: Path) -> list[str]:
     return commits[:MAX_COMMITS]
 
 
-def _commit_dates(root: Path, commits: list[str]) -> dict[str, str]:
-    raw = gitrev.git(root, "cat-file", "--batch", input="".join(f"{c}\n" for c in commits).encode(), binary=True)
-    dates: dict[str, str] = {}
-    pos = 0
-    for commit in commits:
-        eol = raw.index(b"\n", pos)
-        size = int(raw[pos:eol].split(b" ")[2])
-        body = raw[eol + 1:eol + 1 + size]
-        pos = eol + 1 + size + 1
-        for line in body.split(b"\n\n", 1)[0].split(b"\n"):
-            if line.startswith(b"committer "):
-                stamp = int(line.rsplit(b" ", 2)[1])
-                dates[commit] = dt.datetime.fromtimestamp(stamp, tz=dt.UTC).date().isoformat()
-    return dates
+def _commit_date(raw: bytes) -> str:
+    """The committer date of a commit object, YYYY-MM-DD (UTC)."""
+    for line in raw.split(b"\n\n", 1)[0].split(b"\n"):
+        if line.startswith(b"committer "):
+            return dt.datetime.fromtimestamp(int(line.rsplit(b" ", 2)[1]), tz=dt.UTC).date().isoformat()
+    return ""
 
 
 def position_history(project: Project, drafts: bool) -> dict[str, list[Version]]:
@@ -198,9 +190,9 @@ def position_history(project: Project, drafts: bool) -> dict[str, list[Version]]
             if blob is not None and blob != last:
                 history.setdefault(pid, []).append((commit, blob))
             last = blob
-    wanted = sorted({b for versions in history.values() for _, b in versions})
-    data = _blob_data(root, wanted)
-    dates = _commit_dates(root, sorted({c for versions in history.values() for c, _ in versions}))
+    # every blob and commit object wanted, in one cat-file call
+    data = _objects(root, sorted({o for versions in history.values() for pair in versions for o in pair}))
+    dates = {c: _commit_date(data[c]) for versions in history.values() for c, _ in versions}
     out: dict[str, list[Version]] = {}
     for pid, versions in history.items():
         previous: Position | None = None
@@ -226,7 +218,8 @@ def position_history(project: Project, drafts: bool) -> dict[str, list[Version]]
     return out
 
 
-def _blob_data(root: Path, oids: list[str]) -> dict[str, bytes]:
+def _objects(root: Path, oids: list[str]) -> dict[str, bytes]:
+    """The stored bytes of each object (`cat-file --batch`: no filter, textconv or attribute applies)."""
     if not oids:
         return {}
     raw = gitrev.git(root, "cat-file", "--batch", input="".join(f"{o}\n" for o in oids).encode(), binary=True)
@@ -235,7 +228,7 @@ def _blob_data(root: Path, oids: list[str]) -> dict[str, bytes]:
     for oid in oids:
         eol = raw.index(b"\n", pos)
         header = raw[pos:eol].split(b" ")
-        size = int(header[2]) if len(header) == 3 and header[1] == b"blob" else 0
+        size = int(header[2]) if len(header) == 3 and header[1] in (b"blob", b"commit") else 0
         found[oid] = raw[eol + 1:eol + 1 + size]
         pos = eol + 1 + size + 1
     return found
