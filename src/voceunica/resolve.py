@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -521,7 +522,7 @@ def typeset(d: ResolvedDossier) -> ResolvedDossier:
     ) for p in d.positions]
     annexes = [replace(
         a, title=pl(a.title), description=md(a.description), headers=[pl(h) for h in a.headers],
-        rows=[[md(c) if al == "left" else c for c, al in zip(row, a.align, strict=True)] for row in a.rows],
+        rows=_typeset_text_cells(a.rows, a.align, md),
         source=md(a.source),
         chart=replace(a.chart, title=pl(a.chart.title), alt=pl(a.chart.alt)) if a.chart is not None else None,
     ) for a in d.annexes]
@@ -537,3 +538,21 @@ def typeset(d: ResolvedDossier) -> ResolvedDossier:
         labels={k: pl(v) for k, v in d.labels.items()}, dateline=pl(d.dateline),
         state_of_play=boxes, timeline=figure,
     )
+
+def _typeset_text_cells(rows: list[list[str]], align: list[str], md: Callable[[str], str]) -> list[list[str]]:
+    """The text columns' cells set like any text (figures come from fmt); an annex may
+    have 10 000 rows of a few distinct names, so each distinct cell is set once."""
+    text_columns = [i for i, al in enumerate(align) if al == "left"]
+    if not text_columns:
+        return rows
+    done: dict[str, str] = {}
+    out = []
+    for row in rows:
+        cells = list(row)
+        for i in text_columns:
+            new = done.get(cells[i])
+            if new is None:
+                new = done[cells[i]] = md(cells[i])
+            cells[i] = new
+        out.append(cells)
+    return out

@@ -132,10 +132,15 @@ def group(digits: str) -> str:
 
     The one grouping rule: fmt.number groups table figures with it, and running
     text is grouped the same way (`markdown`, `plain`)."""
-    if len(digits) < GROUP_FROM:
+    n = len(digits)
+    if n < GROUP_FROM:
         return digits
-    head = len(digits) % 3 or 3
-    return NBSP.join([digits[:head], *(digits[i:i + 3] for i in range(head, len(digits), 3))])
+    if n <= 6:  # the common cases spelt out: tables call this for every figure
+        return digits[:-3] + NBSP + digits[-3:]
+    if n <= 9:
+        return digits[:-6] + NBSP + digits[-6:-3] + NBSP + digits[-3:]
+    head = n % 3 or 3
+    return NBSP.join([digits[:head], *(digits[i:i + 3] for i in range(head, n, 3))])
 
 
 def markdown(text: str, lang: str) -> str:
