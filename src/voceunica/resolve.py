@@ -527,7 +527,8 @@ def typeset(d: ResolvedDossier) -> ResolvedDossier:
         chart=replace(a.chart, title=pl(a.chart.title), alt=pl(a.chart.alt)) if a.chart is not None else None,
     ) for a in d.annexes]
     boxes = [replace(b, name=md(b.name), act=md(b.act), stage=md(b.stage), last_step=md(b.last_step),
-                     next_step=md(b.next_step), who=[md(w) for w in b.who]) for b in d.state_of_play]
+                     adopted=md(b.adopted), next_step=md(b.next_step), who=[md(w) for w in b.who])
+             for b in d.state_of_play]
     figure = replace(d.timeline, alt=pl(d.timeline.alt), title=pl(d.timeline.title)) if d.timeline else None
     return replace(
         d, doctype=pl(d.doctype), title=pl(d.title), subtitle=pl(d.subtitle), short_title=pl(d.short_title),
@@ -538,6 +539,7 @@ def typeset(d: ResolvedDossier) -> ResolvedDossier:
         labels={k: pl(v) for k, v in d.labels.items()}, dateline=pl(d.dateline),
         state_of_play=boxes, timeline=figure,
     )
+
 
 def _typeset_text_cells(rows: list[list[str]], align: list[str], md: Callable[[str], str]) -> list[list[str]]:
     """The text columns' cells set like any text (figures come from fmt); an annex may
