@@ -180,12 +180,23 @@ def test_outputs_are_refused_among_the_sources(mini: Path) -> None:
     assert not (mini / "positions" / "site").exists()
 
 
-def test_a_project_without_site_templates_is_told_where_they_go(mini: Path) -> None:
+def test_a_project_without_site_templates_gets_the_defaults_or_is_told_where_they_go(mini: Path) -> None:
+    """With voceunica's default templates (voceunica.defaults, where installed) a project needs no
+    templates/site/ of its own; without them it is told, in one located line."""
     shutil.rmtree(mini / "templates" / "site")
     done = cli(mini, "site")
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "templates/site:1:1: missing page.html.j2, site.css" in done.stderr
-    assert not (mini / "site").exists()
+    assert "Traceback" not in done.stderr
+    try:
+        from voceunica.defaults import read as default_template
+    except ImportError:
+        default_template = None
+    if default_template is not None and default_template("site/page.html.j2") is not None:
+        assert done.returncode == 0, done.stderr
+        assert (mini / "site" / "assets" / "site.css").read_bytes() == default_template("site/site.css")
+    else:
+        assert done.returncode == 1
+        assert "templates/site:1:1: missing page.html.j2, site.css" in done.stderr
+        assert not (mini / "site").exists()
 
 
 def test_after_a_build_the_site_reuses_its_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
