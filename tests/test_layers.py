@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"voceunica", "voceunica.errors", "voceunica.model", "voceunica.fmt", "voceunica.textrules",
                     "voceunica.write", "voceunica.locales", "voceunica.regions", "voceunica.mdescape",
-                    "voceunica.messages", "voceunica.typography"}),
+                    "voceunica.messages", "voceunica.typography", "voceunica.defaults"}),
     ("load", {"voceunica.load"}),
     ("project", {"voceunica.project"}),
     ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review", "voceunica.eufiles",
@@ -29,8 +29,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("compose and exchange", {"voceunica.pipeline", "voceunica.gitrev", "voceunica.diff", "voceunica.xliff",
                               "voceunica.checkcache",
                               "voceunica.yamledit", "voceunica.release", "voceunica.schema", "voceunica.tmx",
-                              "voceunica.site.publish"}),  # reads git and dist/, writes the site: composes
-    ("command line", {"voceunica.cli", "voceunica.__main__"}),
+                              "voceunica.site.publish",  # reads git and dist/, writes the site: composes
+                              "voceunica.scaffold"}),  # init: a new project, its example signed off
+    ("command line", {"voceunica.cli", "voceunica.__main__", "voceunica.cikit"}),  # cikit: the CI workflow's steps
 ]
 # The pact's KPIs: checked with the project, resolved and drawn beside the dossiers, composed with them.
 for _layer, _module in (("validate", "voceunica.kpi"), ("resolve and render", "voceunica.scoreboard"),

@@ -106,11 +106,11 @@ def report_as(problems: list[Problem], fmt: CheckFormat) -> None:
         typer.echo(json.dumps({
             "problems": [{"path": p.path or None, "line": p.line or None, "col": p.col or None,
                           "severity": p.severity.value, "message": p.message} for p in shown],
-            "errors": sum(p.is_error for p in shown), "warnings": sum(not p.is_error for p in shown),
+            "errors": sum(p.is_error for p in shown), "warnings": sum(p.severity.value == "warning" for p in shown),
         }, indent=1, ensure_ascii=False))
         return
     for p in shown:
-        kind = "error" if p.is_error else "warning"
+        kind = {"error": "error", "warning": "warning"}.get(p.severity.value, "notice")
         where = f" file={_github_escape(p.path, prop=True)},line={p.line},col={p.col}" if p.path else ""
         typer.echo(f"::{kind}{where}::{_github_escape(p.message)}")
 
@@ -240,6 +240,21 @@ def migrate_eu_files(
         typer.echo(f"positions/{pid}.yaml: {', '.join(keys)} now cite(s) eu-files/", err=True)
     if not done:
         typer.echo("nothing to migrate: every EU file is a catalogue reference", err=True)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The new project's folder (new or empty).", metavar="DIR")],
+) -> None:
+    """Start a content repository: an example position and dossier, CI workflow, pre-commit hook, README."""
+    from voceunica.scaffold import scaffold
+
+    target = _cwd_path(directory)
+    files = scaffold(target, shown=str(directory))
+    for rel in files:
+        typer.echo(os.path.relpath(target / rel))
+    typer.echo(f"init: {counted(len(files), 'file')} in {directory}; next: cd {directory} && voceunica build",
+               err=True)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # for information: nothing to fix (a template that overrides voceunica's default)
 
 
 @dataclass(frozen=True, order=True)
@@ -32,7 +33,7 @@ class Problem:
     def __str__(self) -> str:
         # A file name (or a value quoted in a message) comes from the repository: a newline in it would
         # print a second, forged `path:line:col:` line that editors and CI annotations believe.
-        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        prefix = "" if self.severity is Severity.ERROR else f"{self.severity.value}: "
         if not self.path:  # about no file (git missing, a bad option value): no made-up location
             return f"voceunica: {prefix}{_one_line(self.message)}"
         return f"{_one_line(self.path)}:{self.line}:{self.col}: {prefix}{_one_line(self.message)}"
@@ -56,10 +57,10 @@ def _one_line(text: str) -> str:
         text)
 
 
-def problem(path: str | Path, line: int, col: int, message: str, *, warning: bool = False) -> Problem:
-    return Problem(
-        str(path), max(line, 1), max(col, 1), message, Severity.WARNING if warning else Severity.ERROR
-    )
+def problem(path: str | Path, line: int, col: int, message: str, *, warning: bool = False,
+            note: bool = False) -> Problem:
+    severity = Severity.NOTE if note else Severity.WARNING if warning else Severity.ERROR
+    return Problem(str(path), max(line, 1), max(col, 1), message, severity)
 
 
 def general(message: str, *, warning: bool = False) -> Problem:
@@ -87,9 +88,10 @@ class VoceunicaError(Exception):
 def summary(problems: list[Problem]) -> str:
     """'3 errors, 1 warning in 2 files' — the line under a problem list."""
     errors = sum(p.is_error for p in problems)
-    warnings = len(problems) - errors
+    notes = sum(p.severity is Severity.NOTE for p in problems)
+    warnings = len(problems) - errors - notes
     files = len({p.path for p in problems if p.path})
-    parts = [counted(n, noun) for n, noun in ((errors, "error"), (warnings, "warning")) if n]
+    parts = [counted(n, noun) for n, noun in ((errors, "error"), (warnings, "warning"), (notes, "note")) if n]
     if not parts:
         return "no problems"
     if not files:

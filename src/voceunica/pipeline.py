@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from voceunica import defaults
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.model import LANGS, Dossier, Position
 from voceunica.project import Project
@@ -269,7 +270,7 @@ def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -
     from voceunica.resolve import author_line
 
     logos = {region: project.root / "templates" / f"logo-{region}.png" for region in REGIONS}
-    data = {region: project.asset(path.name) for region, path in logos.items() if os.path.lexists(path)}
+    data = {region: project.asset(path.name) for region, path in logos.items() if project.has_asset(path.name)}
     dossier = project.dossiers[rd.id]
     authors = tuple(
         writer.Author(name=name, line=author_line(name, office), transparency_register=tr,
@@ -304,6 +305,9 @@ def templates_digest(project: Project) -> bytes:
         rel = p.relative_to(project.root).as_posix()
         h.update(rel.encode() + b"\0")
         h.update(hashlib.sha256(read_project_file(project.root, p, rel, limit=MAX_CSV_BYTES)).digest())
+    if len(project.template_dirs()) > 1:  # the defaults a project does not override build it too
+        for name in defaults.names():
+            h.update(f"default:{name}\0".encode() + hashlib.sha256(defaults.read(name) or b"").digest())
     return h.digest()
 
 

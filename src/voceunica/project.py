@@ -6,10 +6,12 @@ a stage needing the project does not import the validation stage to get it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from voceunica import defaults
 from voceunica.errors import Problem
 from voceunica.load import MAX_BINARY_BYTES, SourceMap, read_project_file
 from voceunica.model import Annex, Dossier, EUFileRecord, Kpi, Position, Text
@@ -65,20 +67,40 @@ class Project:
         return [p for p in self.problems if p.is_error]
 
     def template_dirs(self) -> list[Path]:
-        return [self.root / "templates"]
+        """Where templates are looked for, in order: the project's own templates/ first, then
+        voceunica's defaults (left out when the project's folder is the defaults' source)."""
+        own = self.root / "templates"
+        folder = defaults.templates_dir()
+        if folder is None or (own.is_dir() and own.resolve() == folder):
+            return [own]
+        return [own, folder]
+
+    def own_template(self, name: str) -> bool:
+        """Whether the project has its own templates/<name> (a link counts: reading it says what is wrong)."""
+        return os.path.lexists(self.root.joinpath("templates", *name.split("/")))
 
     @property
     def reference_docx(self) -> Path:
+        """The project's templates/reference.docx, else the default one (the first that exists)."""
+        for folder in self.template_dirs():
+            if os.path.lexists(folder / "reference.docx"):
+                return folder / "reference.docx"
         return self.root / "templates" / "reference.docx"
 
     def asset(self, name: str) -> bytes:
-        """A file of templates/ (reference.docx, a logo), read once through the safe reader:
-        every dossier and language of a build uses the same bytes (forked workers inherit
-        what the parent read).  Raises VoceunicaError when the file is refused."""
+        """A file of templates/ (reference.docx, a logo), read once: the project's own through the
+        safe reader, else voceunica's default.  Every dossier and language of a build uses the same
+        bytes (forked workers inherit what the parent read).  Raises VoceunicaError when the file
+        is refused or missing in both."""
         if name not in self._assets:
             path = self.root / "templates" / name
-            self._assets[name] = read_project_file(self.root, path, f"templates/{name}", limit=MAX_BINARY_BYTES)
+            data = None if self.own_template(name) else defaults.read(name)
+            self._assets[name] = data if data is not None else \
+                read_project_file(self.root, path, f"templates/{name}", limit=MAX_BINARY_BYTES)
         return self._assets[name]
+
+    def has_asset(self, name: str) -> bool:
+        return self.own_template(name) or defaults.read(name) is not None
 
 
 def find_root(start: Path) -> Path | None:

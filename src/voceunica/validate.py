@@ -21,11 +21,12 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ValidationError
 
-from voceunica import textrules
+from voceunica import __version__, defaults, textrules
 from voceunica.textrules import FOOTNOTE_REF
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.load import (
     MAX_BINARY_BYTES, Loaded, SourceMap, Table, folder_refusal, read_csv, read_project_file, read_yaml, refusal,
+    parse_yaml,
 )
 from voceunica.messages import dotted as _dotted
 from voceunica.messages import problem_from as _problem_from
@@ -85,6 +86,8 @@ def _load_project(root: Path) -> Project:
     project = Project(root)
     out = project.problems
     for sub in ("positions", "dossiers", "templates"):
+        if sub == "templates" and not os.path.lexists(root / sub) and defaults.templates_dir() is not None:
+            continue  # voceunica's default templates serve (a project overrides them file by file)
         if not (root / sub).is_dir():
             out.append(problem(sub + "/", 1, 1, f"not a voceunica project: '{sub}/' is missing in {root}"))
         elif (why := folder_refusal(root, root / sub)) is not None:
@@ -164,7 +167,11 @@ def _load_project(root: Path) -> Project:
         check_dossier(dossier, loaded.source, project, raw_ids, out)
 
     labels_path = root / "templates" / "labels.yaml"
-    labels_file, problems = read_yaml(labels_path, shown(labels_path), root=root)
+    default_labels = None if project.own_template("labels.yaml") else defaults.read("labels.yaml")
+    if default_labels is not None:  # trusted: read as it is, outside the project's reader
+        labels_file, problems = parse_yaml(default_labels, "templates/labels.yaml")
+    else:
+        labels_file, problems = read_yaml(labels_path, shown(labels_path), root=root)
     out.extend(problems)
     if labels_file is not None:
         labels = validate_model(Labels, labels_file, out)
@@ -209,6 +216,8 @@ def template_refusal(root: Path, name: str) -> str | None:
     why = refusal(root / "templates", root / "templates" / name)
     if why is None:
         return None
+    if not os.path.lexists(root.joinpath("templates", *name.split("/"))) and defaults.read(name) is not None:
+        return None  # voceunica's default
     if why.startswith("cannot read file: it does not exist"):
         return f"no file templates/{name}"
     return f"templates/{name}: {why.replace('outside the project', 'outside templates/')}"
@@ -248,6 +257,30 @@ def check_templates(project: Project, out: list[Problem]) -> None:
                 except VoceunicaError as exc:
                     out.extend(exc.problems)
     project.templates = sources  # compiled by pipeline.check: validation does not import the render stage
+    out.extend(overrides(project))
+
+
+def overrides(project: Project) -> list[Problem]:
+    """A note at each file of the project's templates/ that replaces one of voceunica's defaults with
+    other bytes: the project no longer follows that default when voceunica is upgraded.  None when the
+    project's templates/ is the defaults' own source (this repository, installed editable)."""
+    own = project.root / "templates"
+    if project.template_dirs() == [own]:
+        return []
+    out = []
+    for name in defaults.names():
+        path = own.joinpath(*name.split("/"))
+        if not path.is_file() or path.is_symlink():
+            continue
+        try:
+            differs = read_project_file(project.root, path, f"templates/{name}", limit=MAX_BINARY_BYTES) \
+                != defaults.read(name)
+        except VoceunicaError:
+            continue  # check_templates said why
+        if differs:
+            out.append(problem(f"templates/{name}", 1, 1, f"overrides voceunica {__version__}'s default "
+                               "(delete the file to follow the default)", note=True))
+    return out
 
 
 # --- pydantic errors → problems -------------------------------------------------

@@ -37,7 +37,6 @@ from markupsafe import Markup
 from voceunica import fmt
 from voceunica.errors import VoceunicaError, general, problem
 from voceunica.fingerprint import agreed, signoff_state, target_language, translation_status
-from voceunica.load import read_project_file
 from voceunica.mdescape import md_cell, md_escape, oneline
 from voceunica.model import LANGS, Dossier, Position
 from voceunica.project import Project
@@ -135,9 +134,9 @@ def render_site(project: Project, *, drafts: bool = False, history: dict[str, li
 
 
 @functools.cache
-def _environment(folder: Path) -> jinja2.Environment:
+def _environment(folders: tuple[Path, ...]) -> jinja2.Environment:
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
-        loader=ProjectLoader([folder]), undefined=jinja2.StrictUndefined, autoescape=True,
+        loader=ProjectLoader(list(folders)), undefined=jinja2.StrictUndefined, autoescape=True,
         trim_blocks=True, lstrip_blocks=True)
     return env
 
@@ -167,8 +166,7 @@ class _Site:
     # --- pages --------------------------------------------------------------------------------
 
     def render(self) -> dict[str, bytes]:
-        folder = self.project.root / "templates" / TEMPLATES
-        missing = [n for n in ("page.html.j2", "site.css") if not (folder / n).is_file()]
+        missing = [n for n in ("page.html.j2", "site.css") if not self.project.has_asset(f"{TEMPLATES}/{n}")]
         if missing:
             raise VoceunicaError(problem(f"templates/{TEMPLATES}/", 1, 1, f"missing {', '.join(missing)}: the site's "
                                          "pages come from templates/site/ (copy it from voceunica's own repository)"))
@@ -189,13 +187,12 @@ class _Site:
         return self.files
 
     def _asset(self, name: str) -> bytes:
-        folder = self.project.root / "templates" / TEMPLATES
-        return read_project_file(self.project.root, folder / name, f"templates/{TEMPLATES}/{name}")
+        return self.project.asset(f"{TEMPLATES}/{name}")
 
     def _page(self, kind: str, ident: str, lang: str, template: str, title: str, **context: Any) -> None:
         name = page_name(kind, ident, lang)
         base = "../" * name.count("/")
-        env = _environment(self.project.root / "templates" / TEMPLATES)
+        env = _environment(tuple(folder / TEMPLATES for folder in self.project.template_dirs()))
         labels = self.labels[lang]
         try:
             text = env.get_template(template).render(
