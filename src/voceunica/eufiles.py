@@ -38,9 +38,9 @@ AGREED = ("provisional-agreement", "adoption", "publication", "application", "re
 _ORDER = {s: i for i, s in enumerate(STAGES)}
 # The labels the state-of-play box and the timeline print (validate requires them in labels.yaml).
 LABELS: tuple[str, ...] = (
-    "state_of_play", "sop_stage", "sop_adopted", "sop_last_step", "sop_next_step", "sop_who", "sop_expected",
-    "sop_parliament", "sop_council", "sop_commission", "sop_rapporteur", "sop_shadows", "sop_fictitious",
-    "sop_unverified",
+    "state_of_play", "sop_file", "sop_stage", "sop_adopted", "sop_last_step", "sop_next_step", "sop_who",
+    "sop_expected", "sop_parliament", "sop_council", "sop_commission", "sop_rapporteur", "sop_shadows",
+    "sop_fictitious", "sop_unverified",
     "competence.national", "competence.shared", "timeline_title", "timeline_today",
     *(f"stage.{s}" for s in STAGES),
     *(f"phase.{p}" for p in (*STAGES, "trilogue", "communication")),

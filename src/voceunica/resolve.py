@@ -196,11 +196,14 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
         pos_id, _, key = ref.partition("/")
         files, lines = _cited(project, project.positions[pos_id], d.date, lang, labels)
         f = next(f for f in files if f.key == key)
-        addresses.append(lines.get(key) or eu_file_line(f, lang, labels))
         rec = eufiles.record_for(project, project.positions[pos_id], key)
-        if rec is not None and rec not in records:
+        box = state_of_play(rec, d.date, lang, labels) if rec is not None else None
+        # a catalogue file by its short name and identifiers (its official title is in its footnote)
+        short = f"{box.name} – {box.act}" if box is not None and key in lines else None
+        addresses.append(short or eu_file_line(f, lang, labels))
+        if rec is not None and box is not None and rec not in records:
             records.append(rec)
-            boxes.append(state_of_play(rec, d.date, lang, labels))
+            boxes.append(box)
     annexes: list[RAnnex] = []
     figures = 0
     for i, annex_id in enumerate(d.annexes, start=1):
