@@ -252,3 +252,22 @@ def test_the_cache_folder_keeps_the_projects_checked_last(mini: Path, cache_home
     check(mini)
     kept = sorted(p.name for p in cache_home.iterdir() if p.name != "key")
     assert kept == sorted([f"{2:032x}.check", cache_file(cache_home, mini).name])
+
+
+def test_outputs_committed_with_a_build_cache_vouching_for_them_are_built_again(
+        mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    settle()
+    build(mini, jobs=1)
+    md = mini / "build" / "mini.en.md"
+    good = md.read_text(encoding="utf-8")
+    forged = good + "\n[Sign here](https://attacker.example)\n"
+    md.write_text(forged, encoding="utf-8")
+    listed = mini / "build" / ".voceunica-cache.json"
+    cache = json.loads(listed.read_text(encoding="utf-8"))
+    cache["mini"]["files"]["mini.en.md"] = hashlib.sha256(forged.encode()).hexdigest()  # the inputs digest is public
+    listed.write_text(json.dumps(cache), encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ci-runner"))  # a fresh machine: no record of its own
+    again = build(mini, jobs=1)
+    assert again.skipped == [] and md.read_text(encoding="utf-8") == good

@@ -376,19 +376,35 @@ def build_mode(epoch: int | None, pdf: bool) -> str:
     return f"{code_digest()}:{epoch}:{pdf}"
 
 
-def record_build(root: Path, out_dir: Path, mode: str, input_set: str, outputs: dict[str, list[str]]) -> None:
-    """After a build: each dossier's outputs as they are now, made from `input_set` in `mode`.
-    Entries of dossiers not in `outputs` are kept (a later build checks them before use)."""
+def built(root: Path, out_dir: Path) -> dict[str, dict[str, Any]]:
+    """What this machine built into `out_dir`, by dossier: {"inputs": the digest of its inputs,
+    "files": {name: SHA-256}}.  The build cache in the output folder can be committed with forged
+    outputs beside it; only this record says which outputs came from which inputs."""
+    real = os.path.realpath(root)
+    found = _load(_build_name(real, out_dir))
+    entries = found[2].get("dossiers") if found is not None and found[2].get("root") == real else None
+    out = {}
+    for dossier, entry in (entries.items() if isinstance(entries, dict) else ()):
+        if isinstance(entry, dict) and isinstance(entry.get("inputs"), str) and isinstance(entry.get("files"), dict) \
+                and all(isinstance(v, str) for v in entry["files"].values()):
+            out[dossier] = {"inputs": entry["inputs"], "files": dict(entry["files"])}
+    return out
+
+
+def record_build(root: Path, out_dir: Path, mode: str, input_set: str, made: dict[str, dict[str, Any]]) -> None:
+    """After a build: each dossier's outputs as they are now ({"inputs": digest, "files": {name: SHA-256}},
+    the stat of each file), made from `input_set` in `mode`.  Entries of dossiers not in `made` are
+    kept (a later build checks them before use)."""
     real = os.path.realpath(root)
     name = _build_name(real, out_dir)
     found = _load(name)
     old = found[2].get("dossiers") if found is not None and found[2].get("root") == real else None
     entries: dict[str, Any] = old if isinstance(old, dict) else {}
     stats: dict[str, dict[str, list[int]]] = {}
-    for dossier, names in outputs.items():
+    for dossier, entry in made.items():
         seen = time.time_ns()
         files = {}
-        for n in names:
+        for n in sorted(entry["files"]):
             try:
                 st = os.lstat(out_dir / n)
             except OSError:
@@ -402,7 +418,8 @@ def record_build(root: Path, out_dir: Path, mode: str, input_set: str, outputs: 
             for f in files.values():
                 f[4] = time.time_ns()
     for dossier, files in stats.items():
-        entries[dossier] = {"mode": mode, "input_set": input_set, "outputs": files}
+        entries[dossier] = {"mode": mode, "input_set": input_set, "outputs": files,
+                            "inputs": made[dossier]["inputs"], "files": made[dossier]["files"]}
     _store(name, {"root": real, "dossiers": entries})
 
 

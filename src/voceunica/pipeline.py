@@ -460,8 +460,12 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     cache = _load_cache(target)
     shared = templates_digest(project)
     digests = {d: inputs_digest(project, d, epoch, shared) + (":pdf" if pdf else "") for d in ids}
-    todo = [d for d in ids if force or not _up_to_date(target, cache.get(d), digests[d])]
+    # What this machine built, not the build cache beside the outputs: build/ can be committed, forged
+    # outputs and a cache entry vouching for them included (checkcache.built).
+    sealed = checkcache.built(project.root, target)
+    todo = [d for d in ids if force or not _up_to_date(target, sealed.get(d), digests[d])]
     skipped = [d for d in ids if d not in todo]
+    cache.update({d: sealed[d] for d in skipped})
     rendered = render_many(project, todo, epoch, jobs, progress)
     note = None
     if pdf and rendered:
@@ -490,7 +494,7 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     if rendered:
         written.pop()
     if input_set is not None:  # what the next build can confirm by a stat (checkcache.fresh_build)
-        made = {d: sorted(cache[d]["files"]) for d in ids if d in cache and isinstance(cache[d].get("files"), dict)}
+        made = {d: cache[d] for d in ids if d in cache}
         checkcache.record_build(project.root, target, checkcache.build_mode(epoch, pdf), input_set, made)
     return BuildResult(written, ids, skipped, note)
 
