@@ -237,7 +237,8 @@ def migrate_eu_files(
     project = load_project(state.root)
     done = migrate(project, positions or [])
     for pid, keys in done.items():
-        typer.echo(f"positions/{pid}.yaml: {', '.join(keys)} now cite(s) eu-files/", err=True)
+        typer.echo(f"positions/{pid}.yaml: cites the catalogue for {', '.join(keys)} (eu-files/); its content "
+                   f"changed, so both regions sign off again (voceunica signoff {pid} --region …)", err=True)
     if not done:
         typer.echo("nothing to migrate: every EU file is a catalogue reference", err=True)
 
