@@ -167,13 +167,17 @@ def _name(*parts: str, suffix: str) -> str:
 def code_digest() -> str:
     """This voceunica: its version, every file of the package (an editable install changes
     under us), the Python running it and what is installed beside it."""
+    from voceunica import defaults
+
     h = hashlib.sha256(f"{__version__}\0{sys.version}\0{sys.executable}\0".encode())
     package = os.path.dirname(os.path.abspath(__file__))
-    for dirpath, dirnames, filenames in os.walk(package):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            st = os.stat(os.path.join(dirpath, name))
-            h.update(f"{os.path.relpath(dirpath, package)}/{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    templates = defaults.templates_dir()  # an editable install's are the checkout's templates/, beside the package
+    for top in [package] + ([str(templates)] if templates is not None else []):
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                st = os.stat(os.path.join(dirpath, name))
+                h.update(f"{dirpath}/{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     for entry in sys.path:  # installing or removing a package changes its site-packages folder
         if entry.endswith(("site-packages", "dist-packages")) and os.path.isdir(entry):
             h.update(f"{entry}\0{os.stat(entry).st_mtime_ns}\0".encode())

@@ -543,6 +543,15 @@ def _unchanged(args: list[str]) -> int | None:
     root = Path(".")
     if len(args) >= 2 and args[0] in ("-C", "--directory"):
         root, args = Path(args[1]), args[2:]
+    if args[:1] == ["build"]:  # the number of workers changes nothing when nothing is built
+        rest, args = args[1:], args[:1]
+        while rest:
+            jobs, rest = (rest[1:2], rest[2:]) if rest[0] in ("-j", "--jobs") else \
+                ([rest[0].removeprefix("--jobs=")], rest[1:]) if rest[0].startswith("--jobs=") else ([], rest)
+            if not jobs and rest:
+                args, rest = args + rest[:1], rest[1:]
+            elif not (jobs and jobs[0].isdigit() and int(jobs[0]) >= 1):
+                return None  # Typer says what is wrong with it
     if not args or args[0] not in ("check", "build") or any(a.startswith("-") for a in args[1:]) \
             or (args[0] == "check" and len(args) > 1) or not root.is_dir():
         return None
