@@ -1,16 +1,19 @@
 """The installed artifact, the way a user gets it: a fresh venv, `pip install`, the console script.
 
-The rest of the suite runs the code in place; this test installs the project
-(not editable) into a new virtual environment, where pip picks the newest
-releases the dependency bounds allow, and runs the `voceunica` script that
-installation made.  A dependency that changed under us (typer no longer
-installing click turned every usage error into a traceback) shows up here.
+The rest of the suite runs the code in place; this test builds the wheel with
+`python -m build` (the sdist, then the wheel from it) and installs it into a new
+virtual environment, where pip picks the newest releases the dependency bounds
+allow, and runs the `voceunica` script that installation made.  A dependency
+that changed under us (typer no longer installing click turned every usage error
+into a traceback) shows up here.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -19,22 +22,39 @@ import pytest
 from conftest import REPO
 
 
-def _pip_install(env_dir: Path) -> subprocess.CompletedProcess[str]:
+def _build_wheel(out: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m build`: the sdist, and the wheel built from it (so the sdist must carry templates/)."""
+    return subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], capture_output=True,
+                          text=True, timeout=900)
+
+
+def _pip_install(env_dir: Path, wheel: Path) -> subprocess.CompletedProcess[str]:
     py = env_dir / "bin" / "python"
     # with the extras the README's first command installs: the samples' charts need matplotlib
     return subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           f"{REPO}[charts]"], capture_output=True, text=True, timeout=900)
+                           f"{wheel}[charts]"], capture_output=True, text=True, timeout=900)
+
+
+OFFLINE = ("Could not find a version", "NewConnectionError", "Temporary failure in name resolution",
+           "No matching distribution")
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if importlib.util.find_spec("build") is None:
+        pytest.skip("the build package is not installed (pip install build; the test extra has it)")
+    dist = tmp_path_factory.mktemp("dist")
+    done = _build_wheel(dist)
+    if done.returncode != 0:
+        if any(s in done.stdout + done.stderr for s in OFFLINE) and not os.environ.get("CI"):
+            pytest.skip("no package index reachable to build the wheel in isolation (CI runs this test)")
+        pytest.fail(f"python -m build failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    [wheel] = dist.glob("voceunica-*.whl")
     env_dir = tmp_path_factory.mktemp("fresh") / "venv"
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
-    done = _pip_install(env_dir)
+    done = _pip_install(env_dir, wheel)
     if done.returncode != 0:
-        offline = any(s in done.stderr for s in ("Could not find a version", "NewConnectionError",
-                                                 "Temporary failure in name resolution", "No matching distribution"))
-        if offline and not os.environ.get("CI"):
+        if any(s in done.stderr for s in OFFLINE) and not os.environ.get("CI"):
             pytest.skip("no package index reachable to install into a fresh venv (CI runs this test)")
         pytest.fail(f"pip install into a fresh venv failed:\n{done.stderr[-3000:]}")
     script = env_dir / "bin" / "voceunica"
@@ -78,3 +98,28 @@ def test_the_installed_check_reports_a_located_error(installed: Path, sample: Pa
     assert "Traceback" not in done.stderr
     assert f"positions/steel-trade-energy.yaml:{line}:9: YAML tag '!!bool' is not supported: write the value " \
            "without it" in done.stderr.splitlines(), done.stderr
+
+
+def test_init_check_and_build_outside_the_repository(installed: Path, tmp_path: Path) -> None:
+    """The acceptance: install the wheel, `voceunica init offices`, `cd offices`, `voceunica check &&
+    voceunica build` — with the default templates the wheel carries, nothing from this checkout."""
+    done = _run(installed, "init", "offices", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    offices = tmp_path / "offices"
+    for args in (["check"], ["build", "-j", "1"]):
+        done = _run(installed, *args, cwd=offices)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    built = sorted(p.name for p in (offices / "build").glob("example.*"))
+    assert {"example.it.md", "example.en.md", "example.it.docx", "example.en.docx"} <= set(built), built
+    from docx import Document
+
+    assert any("CBAM" in p.text for p in Document(str(offices / "build" / "example.en.docx")).paragraphs)
+    where = subprocess.run([str(installed.parent / "python"), "-c",
+                            "from voceunica import defaults; print(defaults.templates_dir())"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path,
+                           env={"PATH": os.environ.get("PATH", "")})
+    folder = where.stdout.strip()
+    assert folder.endswith("site-packages/voceunica/default_templates"), folder  # the packaged copy
+    wf = (offices / ".github/workflows/voceunica.yml").read_text(encoding="utf-8")
+    assert 'VOCEUNICA_PACKAGE: "voceunica[charts]==' in wf
