@@ -169,10 +169,12 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
-def run_pr_steps(repo: Path, tmp: Path, **extra: str) -> tuple[list[tuple[str, int, str]], list[dict[str, Any]], Path]:
-    """Every `run:` step of the pull-request job, in bash as GitHub runs it (-e, pipefail), with the
-    job's env, the step's env (its ${{ }} expressions given values) and its `if:` honoured; the
-    install step is left out (this voceunica is installed).  A fake `gh` records its calls."""
+def run_pr_steps(repo: Path, tmp: Path, job: str = "check", **extra: str,
+                 ) -> tuple[list[tuple[str, int, str]], list[dict[str, Any]], Path]:
+    """Every `run:` step of a job (the pull request's by default), in bash as GitHub runs it (-e,
+    pipefail), with the workflow's env, the step's env (its ${{ }} expressions given values) and its
+    `if:` honoured; the install steps are left out (this voceunica is installed, and LibreOffice).
+    A fake `gh` records its calls."""
     bin_dir = tmp / "bin"
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
@@ -189,11 +191,12 @@ def run_pr_steps(repo: Path, tmp: Path, **extra: str) -> tuple[list[tuple[str, i
     env.update(wf["env"], PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", GITHUB_ACTIONS="true",
                GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="main", GITHUB_HEAD_REF="change",
                GITHUB_REPOSITORY="org/offices", GITHUB_SERVER_URL="https://github.com", GITHUB_RUN_ID="1",
-               GITHUB_STEP_SUMMARY=str(summary), FAKE_GH_LOG=str(log), **extra)
+               GITHUB_STEP_SUMMARY=str(summary), FAKE_GH_LOG=str(log))
+    env.update(extra)
     ran = []
     failed = False
-    for step in wf["jobs"]["check"]["steps"]:
-        if "run" not in step or "pip install" in step["run"]:
+    for step in wf["jobs"][job]["steps"]:
+        if "run" not in step or "pip install" in step["run"] or "apt-get" in step["run"]:
             continue
         condition = step.get("if", "success()")
         if failed and "!cancelled()" not in condition:
@@ -273,3 +276,26 @@ def test_a_refused_comment_degrades_to_the_summary(pull_request: Path, tmp_path:
     assert len(_comment(pull_request, tmp_path, env)) == 1
     text = (tmp_path / "s.md").read_text(encoding="utf-8")
     assert "refused" in text and "HTTP 403" in text
+
+
+@pytest.mark.soffice
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="needs LibreOffice (soffice) and poppler (pdftotext); .ci/run installs them")
+def test_the_release_steps_run_as_written(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "voceunica", "init", "offices"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    repo = tmp_path / "offices"
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+    git(repo, "tag", "v1.0.0")
+    ran, calls, _ = run_pr_steps(repo, tmp_path, job="release", GITHUB_REF_NAME="v1.0.0", GITHUB_REF="refs/tags/v1.0.0",
+                                 GITHUB_EVENT_NAME="push")
+    assert [code for _, code, _ in ran] == [0] * 4, ran  # release, verify, gh release, the Pages folder
+    [release] = calls
+    assert release["args"] == ["release", "create", "v1.0.0", "dist/1.0.0.zip", "--title", "v1.0.0", "--notes-file",
+                               "dist/1.0.0/CHANGELOG.en.md"]
+    assert (repo / "dist/1.0.0/example.it.pdf").is_file()
+    assert (repo / "pages/site/index.html").is_file() and "site/index.html" in (repo / "pages/index.html").read_text(
+        encoding="utf-8")
