@@ -2,18 +2,78 @@
 
 matplotlib (Agg, no display) at print quality (200 dpi).  Output is
 deterministic: no timestamp or software name in the PNG metadata.
+
+A chart is drawn once per content (`png`): the same annex in three dossiers
+is one picture per language, kept in this process and, given a `ChartStore`,
+across runs (the build keeps them in the user's cache folder: see
+`pipeline`), named by the hash of everything the picture depends on — its
+data and labels, the language, this module's and fmt.py's code, the
+voceunica and matplotlib versions.  When every chart is stored, matplotlib
+is not even imported.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
+import json
 from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
 
 from voceunica import fmt
 from voceunica.resolve import RChart
 
 # Colour-blind-safe pair (Okabe–Ito), then greys.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#999999"]
+_DRAWN: dict[str, bytes] = {}  # by content key: what this process drew or read (forked workers inherit it)
+
+
+class ChartStore(Protocol):
+    """Pictures kept between runs, by content key."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+
+@functools.cache
+def _code_key() -> str:
+    """What the drawing depends on besides the chart: this code, fmt's, voceunica's and matplotlib's versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from voceunica import __version__
+
+    try:
+        mpl = version("matplotlib")
+    except PackageNotFoundError:
+        mpl = "?"
+    h = hashlib.sha256(f"voceunica {__version__}\0matplotlib {mpl}\0".encode())
+    for module in (__file__, fmt.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()
+
+
+def chart_key(chart: RChart, lang: str) -> str:
+    """The hash of everything the picture shows (not its file name, title or alt text: not drawn)."""
+    drawn = [_code_key(), lang, chart.kind, chart.x_label, chart.categories, chart.series, chart.unit,
+             chart.decimals]
+    return hashlib.sha256(json.dumps(drawn, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def png(chart: RChart, lang: str, store: ChartStore | None = None) -> bytes:
+    """The chart as PNG bytes, drawn only if neither this process nor `store` has it."""
+    key = chart_key(chart, lang)
+    data = _DRAWN.get(key)
+    if data is None:
+        data = store.get(key) if store is not None else None
+        if data is None:
+            data = render_png(chart, lang)
+            if store is not None:
+                store.put(key, data)
+        _DRAWN[key] = data
+    return data
 
 
 def render_png(chart: RChart, lang: str) -> bytes:

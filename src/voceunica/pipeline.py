@@ -147,7 +147,7 @@ def timestamp(dossier_date: dt.date, epoch: int | None = None) -> dt.datetime:
 
 def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) -> dict[str, bytes | str]:
     """Every output file of one dossier, by name, in memory."""
-    from voceunica.charts import render_png
+    from voceunica.charts import png as chart_png
     from voceunica.render import render_markdown, split_front_matter
     from voceunica.resolve import resolve
 
@@ -167,13 +167,72 @@ def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) 
 
                 files[annex.chart.file] = kpi_png(annex.chart, lang)
             elif annex.chart is not None:
-                files[annex.chart.file] = render_png(annex.chart, lang)
+                files[annex.chart.file] = chart_png(annex.chart, lang, _charts())
         if rd.timeline is not None:
             from voceunica.timeline import render_png as timeline_png
 
             files[rd.timeline.file] = timeline_png(rd.timeline)
     files.update(_docx_files(project, dossier_id, resolved, bodies, files, epoch))
     return files
+
+
+class _ChartCache:
+    """Charts drawn by earlier runs (`charts.ChartStore`), in the user's cache folder beside check's
+    verdicts: never in the checkout, where a pull request could plant a picture that does not show
+    its data.  Each is sealed with that folder's key (as `checkcache` seals its files) and named for
+    this voceunica (`checkcache.code_digest`); an unsealed or altered file is drawn again."""
+
+    MAGIC = b"voceunica-chart/1"
+
+    def __init__(self) -> None:
+        from voceunica import checkcache
+
+        self.home = checkcache.cache_home()
+        self.secret = checkcache._key(self.home, create=True) if self.home is not None else None
+        self.code = checkcache.code_digest() if self.secret is not None else ""
+
+    def _path(self, key: str) -> Path:
+        assert self.home is not None
+        name = hashlib.sha256(f"{self.code}\0{key}".encode()).hexdigest()[:40]
+        return self.home / "charts" / f"{name}.png"
+
+    def _seal(self, key: str, data: bytes) -> bytes:
+        import hmac
+
+        assert self.secret is not None
+        return self.MAGIC + b" " + hmac.new(self.secret, key.encode() + b"\0" + data, "sha256").hexdigest().encode()
+
+    def get(self, key: str) -> bytes | None:
+        import hmac
+
+        from voceunica import checkcache
+
+        if self.secret is None:
+            return None
+        raw = checkcache._read_private(self._path(key), MAX_OUTPUT_BYTES)
+        head, sep, data = (raw or b"").partition(b"\n")
+        return data if sep and hmac.compare_digest(head, self._seal(key, data)) else None
+
+    def put(self, key: str, data: bytes) -> None:
+        if self.secret is None:
+            return
+        try:  # a cache that cannot be written is no cache, never an error
+            with Staging(sync=False) as staging:
+                staging.add(self._path(key), self._seal(key, data) + b"\n" + data)
+                staging.commit()
+        except (VoceunicaError, OSError):
+            pass
+
+
+_CHARTS: _ChartCache | None = None
+
+
+def _charts() -> _ChartCache:
+    """The chart cache of this process (made before forking: workers inherit it)."""
+    global _CHARTS  # noqa: PLW0603 - one per process
+    if _CHARTS is None:
+        _CHARTS = _ChartCache()
+    return _CHARTS
 
 
 def _docx_files(project: Project, dossier_id: str, resolved: dict[str, ResolvedDossier],
@@ -286,6 +345,7 @@ def docx_meta(project: Project, rd: ResolvedDossier, epoch: int | None = None) -
         created=timestamp(rd.date, epoch),
         keywords=tuple(p.sector_text for p in rd.positions),
         layout=rd.layout, dateline=rd.dateline, audience=rd.audience,
+        tables=tuple(writer.AnnexTable(a.headers, a.align, a.rows) for a in rd.annexes),
     )
 
 
@@ -398,43 +458,118 @@ def _worker_init(root: Path) -> None:
 def _render_job(args: tuple[str, int | None]) -> dict[str, bytes | str]:
     dossier_id, epoch = args
     assert _WORKER_PROJECT is not None
-    return render_dossier(_WORKER_PROJECT, dossier_id, epoch)
+    try:
+        return render_dossier(_WORKER_PROJECT, dossier_id, epoch)
+    finally:
+        _return_free_memory()
+
+
+Sink = Callable[[str, dict[str, bytes | str]], None]
 
 
 def render_many(project: Project, ids: list[str], epoch: int | None, jobs: int | None = None,
-                progress: ProgressFn | None = None) -> dict[str, dict[str, bytes | str]]:
-    """Render dossiers, in parallel across cores when there are several."""
+                progress: ProgressFn | None = None, sink: Sink | None = None) -> dict[str, dict[str, bytes | str]]:
+    """Render dossiers, in parallel across cores when there are several.  With `sink`, each
+    dossier's outputs go to it as soon as they are made and are not kept here (nothing is returned)."""
     results: dict[str, dict[str, bytes | str]] = {}
-    workers = min(len(ids), jobs or os.cpu_count() or 1)
-    if workers <= 1:
-        for i, dossier_id in enumerate(ids, start=1):
-            results[dossier_id] = render_dossier(project, dossier_id, epoch)
-            if progress:
-                progress(i, len(ids), dossier_id)
-        return results
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    global _WORKER_PROJECT  # noqa: PLW0603 - set before forking, so workers inherit it (see above)
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    _WORKER_PROJECT = project
-    # Forked workers share the parent's pages until they write to them; the
-    # cyclic collector would write to every object it visits.  Frozen objects
-    # are left alone, so the project stays shared instead of copied per worker.
+    def done(i: int, dossier_id: str, outputs: dict[str, bytes | str]) -> None:
+        if sink is not None:
+            sink(dossier_id, outputs)
+        else:
+            results[dossier_id] = outputs
+        if progress:
+            progress(i, len(ids), dossier_id)
+
+    workers = min(len(ids), jobs or os.cpu_count() or 1)
+    # The collector would walk the whole project again and again while rendering (one large dossier:
+    # 3.6 s → 2.4 s frozen), and in forked workers it would write to every page it visits: frozen
+    # objects are left alone, so the project stays shared instead of copied per worker.
     gc.collect()
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+        if workers <= 1:
+            for i, dossier_id in enumerate(ids, start=1):
+                outputs = render_dossier(project, dossier_id, epoch)
+                _return_free_memory()
+                done(i, dossier_id, outputs)
+        else:
+            _render_forked(project, ids, epoch, workers, done)
+    finally:
+        gc.unfreeze()
+    return {d: results[d] for d in ids} if sink is None else {}
+
+
+def _render_forked(project: Project, ids: list[str], epoch: int | None, workers: int,
+                   done: Callable[[int, str, dict[str, bytes | str]], None]) -> None:
+    """`workers` at a time: this process and `workers - 1` forked ones.  Every process forked
+    counts the whole project once more in memory (its pages are the parent's, but resident in it
+    too), and the parent would only wait: so it renders too, taking the next dossier whenever its
+    workers are busy."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    global _WORKER_PROJECT  # noqa: PLW0603 - set before forking, so workers inherit it (see above)
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    _draw_charts(project, ids)  # before forking: drawn once, matplotlib imported once (or not at all)
+    _return_free_memory()  # what loading freed is not copied into every worker's count
+    _WORKER_PROJECT = project
+    queue = list(reversed(ids))
+    pending: dict[Future[dict[str, bytes | str]], str] = {}
+    finished = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_worker_init,
                                  initargs=(project.root,)) as pool:
-            futures = {pool.submit(_render_job, (d, epoch)): d for d in ids}
-            for i, fut in enumerate(as_completed(futures), start=1):
-                results[futures[fut]] = fut.result()
-                if progress:
-                    progress(i, len(ids), futures[fut])
+            while queue or pending:
+                while queue and len(pending) < workers - 1:
+                    dossier_id = queue.pop()
+                    pending[pool.submit(_render_job, (dossier_id, epoch))] = dossier_id
+                for fut in [f for f in pending if f.done()]:
+                    finished += 1
+                    done(finished, pending.pop(fut), fut.result())
+                if queue:
+                    dossier_id = queue.pop()
+                    outputs = render_dossier(project, dossier_id, epoch)
+                    _return_free_memory()
+                    finished += 1
+                    done(finished, dossier_id, outputs)
+                elif pending:
+                    wait(pending, return_when=FIRST_COMPLETED)
     finally:
         _WORKER_PROJECT = None
-        gc.unfreeze()
-    return {d: results[d] for d in ids}
+
+
+_LIBC: Any = None
+
+
+def _return_free_memory() -> None:
+    """Give the heap pages freed since back to the system (glibc's malloc_trim; elsewhere nothing):
+    a dossier's 10 000-row annex, once written, would otherwise stay resident to the end."""
+    global _LIBC  # noqa: PLW0603 - looked up once per process
+    if _LIBC is None:
+        import ctypes
+
+        try:
+            _LIBC = ctypes.CDLL(None)
+        except OSError:
+            _LIBC = False
+    trim = getattr(_LIBC, "malloc_trim", None) if _LIBC else None
+    if trim is not None:
+        trim(0)
+
+
+def _draw_charts(project: Project, ids: list[str]) -> None:
+    """Every distinct chart of these dossiers, drawn (or read from the cache) in this process, so that
+    the workers it forks inherit them: none draws a chart another drew, none imports matplotlib."""
+    from voceunica.charts import png
+    from voceunica.resolve import resolve
+
+    for dossier_id in ids:
+        if any(project.annexes[a].meta.chart is not None for a in project.dossiers[dossier_id].annexes):
+            for lang in LANGS:
+                for annex in resolve(project, dossier_id, lang).annexes:
+                    if annex.chart is not None and getattr(annex.chart, "target", None) is None:  # KPIs draw apart
+                        png(annex.chart, lang, _charts())
 
 
 def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = None, *,
@@ -466,37 +601,39 @@ def build(root: Path, dossier_ids: Iterable[str] = (), out_dir: Path | None = No
     todo = [d for d in ids if force or not _up_to_date(target, sealed.get(d), digests[d])]
     skipped = [d for d in ids if d not in todo]
     cache.update({d: sealed[d] for d in skipped})
-    rendered = render_many(project, todo, epoch, jobs, progress)
     note = None
-    if pdf and rendered:
-        from voceunica.docx import to_pdf as convert
 
-        for outputs in rendered.values():
+    def stage(dossier_id: str, outputs: dict[str, bytes | str]) -> None:
+        """A dossier's files (proven already) to temporary files as soon as it is rendered, not held to the end."""
+        nonlocal note
+        if pdf:
+            from voceunica.docx import to_pdf as convert
+
             pdfs, note = convert({n: d for n, d in outputs.items() if n.endswith(".docx") and isinstance(d, bytes)})
             outputs.update(pdfs)
-    files: dict[str, bytes | str] = {}
-    for dossier_id, outputs in rendered.items():
-        files.update(outputs)
         cache[dossier_id] = {
             "inputs": digests[dossier_id],
             "files": {name: hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
                       for name, data in sorted(outputs.items())},
         }
-    # Every file is staged before the first is renamed into place: a full disk or a bad folder changes
-    # nothing.  No fsync: outputs can always be built again, and syncing each would slow every build.
+        for name in sorted(outputs):
+            staging.add(target / name, outputs[name])
+
+    # Every file is staged before the first is renamed into place: a full disk, a bad folder or a dossier
+    # that fails its proof changes nothing.  No fsync: outputs can always be built again, and syncing each
+    # would slow every build.
     clean_stale_temps(target, OUTPUT_NAME)  # even when everything is up to date, a killed build's litter goes
     with Staging(sync=False) as staging:
-        for name in sorted(files):
-            staging.add(target / name, files[name])
-        if rendered:
+        render_many(project, todo, epoch, jobs, progress, sink=stage)
+        if todo:
             staging.add(target / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
         written = staging.commit()
-    if rendered:
+    if todo:
         written.pop()
     if input_set is not None:  # what the next build can confirm by a stat (checkcache.fresh_build)
         made = {d: cache[d] for d in ids if d in cache}
         checkcache.record_build(project.root, target, checkcache.build_mode(epoch, pdf), input_set, made)
-    return BuildResult(written, ids, skipped, note)
+    return BuildResult(sorted(written), ids, skipped, note)
 
 
 def redline(old: Project, new: Project, dossier_id: str, lang: str, out: Path, *, author: str,

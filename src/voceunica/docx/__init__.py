@@ -21,12 +21,12 @@ from collections.abc import Mapping
 
 import datetime as dt
 
-from voceunica.docx.model import Author, DocxError, DocxMeta
+from voceunica.docx.model import AnnexTable, Author, DocxError, DocxMeta
 from voceunica.docx.package import deterministic_zip
 from voceunica.docx.styles import LABELS, required_styles
 
-__all__ = ["LABELS", "Author", "DocxError", "DocxMeta", "deterministic_zip", "markdown_to_docx", "parallel_docx",
-           "required_styles", "to_pdf", "verified_redline"]
+__all__ = ["LABELS", "AnnexTable", "Author", "DocxError", "DocxMeta", "deterministic_zip", "markdown_to_docx",
+           "parallel_docx", "required_styles", "to_pdf", "verified_redline"]
 
 
 def markdown_to_docx(markdown: str, meta: DocxMeta, *, reference: Path | bytes,

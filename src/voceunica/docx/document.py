@@ -19,7 +19,7 @@ from docx.oxml import parse_xml
 from voceunica.docx import ooxml
 from voceunica.docx.blocks import list_items
 from voceunica.docx.model import DocxError
-from voceunica.docx.package import epoch_of, rezip
+from voceunica.docx.package import epoch_of, save, utf8_chunks
 from voceunica.docx.styles import TEXT_WIDTH_TWIPS
 from voceunica.docx.syntax import DIRECTIVE
 from voceunica.docx.tree import Node as SyntaxTreeNode
@@ -40,7 +40,7 @@ def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True, grid: 
 def single(markdown: str, meta: DocxMeta, reference: Path | bytes, images: Mapping[str, bytes]) -> bytes:
     w = Writer(reference, images)
     lang = _make_lang(w, meta.lang, TEXT_WIDTH_TWIPS)
-    blocks, notes = w.parse(markdown)
+    blocks, notes = w.parse(markdown, meta.tables)
     w.headings(blocks, lang)
     st = State(lang, notes)
     cover = _brief_head(w, [meta], lang) if meta.layout == "brief" else _cover(w, [meta], lang)
@@ -63,8 +63,8 @@ def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, refer
     it = _make_lang(w, "it", cell_width, grid=True)
     en = _make_lang(w, "en", cell_width, outline=False, grid=True)
     full = {"it": _make_lang(w, "it", TEXT_WIDTH_TWIPS), "en": _make_lang(w, "en", TEXT_WIDTH_TWIPS, outline=False)}
-    blocks_it, notes_it = w.parse(md_it)
-    blocks_en, notes_en = w.parse(md_en)
+    blocks_it, notes_it = w.parse(md_it, meta_it.tables)
+    blocks_en, notes_en = w.parse(md_en, meta_en.tables)
     seg_it, seg_en = _segments(blocks_it), _segments(blocks_en)
     if len(seg_it) != len(seg_en) or any(a[0] != b[0] for a, b in zip(seg_it, seg_en, strict=True)):
         raise DocxError(f"the Italian and English texts are not built alike ({len(seg_it)} and {len(seg_en)} "
@@ -489,19 +489,17 @@ def _finish(w: Writer, body_xml: str, meta: DocxMeta, metas: list[DocxMeta]) -> 
     w.notes_part._blob = ooxml.footnotes_part(w.footnotes)
     _language(w, LANG_TAGS[meta.lang])
     _properties(w, meta, metas)
-    buf = io.BytesIO()
-    w.doc.save(buf)
-    return rezip(buf.getvalue(), epoch_of(meta.created), {"word/document.xml": lambda xml: _splice_body(xml, body_xml)})
+    return save(w.doc, epoch_of(meta.created), {"word/document.xml": lambda xml: _splice_body(xml, body_xml)})
 
 
-def _splice_body(xml: bytes, body_xml: str) -> bytes:
+def _splice_body(xml: bytes, body_xml: str) -> list[bytes]:
     at = xml.index(_BODY_MARK.encode())
     start = xml.rindex(b"<w:p", 0, at)
     end = xml.index(b"</w:p>", at) + len(b"</w:p>")
     root_end = xml.index(b">", xml.index(b"<w:document"))
     root = xml[:root_end]
     decls = "".join(f" {d}" for d in ooxml.NSDECLS.split() if d.split("=")[0].encode() + b"=" not in root)
-    return root + decls.encode() + xml[root_end:start] + body_xml.encode("utf-8") + xml[end:]
+    return [root + decls.encode() + xml[root_end:start], *utf8_chunks(body_xml), xml[end:]]  # streamed into the zip
 
 
 def _language(w: Writer, tag: str) -> None:

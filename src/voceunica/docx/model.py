@@ -7,6 +7,7 @@ inside the layer import it, and the face imports them, without a cycle.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,16 @@ class Author:
 
 
 @dataclass(frozen=True)
+class AnnexTable:
+    """An annex's table as resolve gives it, cell texts formatted per language (fmt.py):
+    the writer makes the Word table from these rows where its Markdown is exactly them (`annex`)."""
+
+    headers: Sequence[str]
+    align: Sequence[str]  # "left" | "right", per column
+    rows: Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True)
 class DocxMeta:
     lang: str  # it | en
     title: str
@@ -53,3 +64,5 @@ class DocxMeta:
     layout: str = "dossier"  # brief: a head block and the text on page 1; dossier: cover and contents
     dateline: str = ""  # 'Bruxelles, 20 novembre 2026' (brief)
     audience: str = ""  # whom the paper addresses (brief)
+    # the annexes' tables, which the Markdown holds too
+    tables: tuple[AnnexTable, ...] = field(default=(), repr=False, hash=False, compare=False)

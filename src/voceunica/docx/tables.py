@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from voceunica.docx import ooxml
+from voceunica.docx import annex, ooxml
 from voceunica.docx.inlines import Format
 from voceunica.docx.syntax import parser
 from voceunica.docx.tree import Node as SyntaxTreeNode
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 
 def table(w: Writer, node: SyntaxTreeNode, st: State) -> str:
+    if "annex" in node.meta:  # an annex's table, written from its rows
+        return annex.table(w, node.meta["annex"], st)
     amendments = st.pending == "amendments"
     st.pending = None
     rows = _table_cells(node)
@@ -68,7 +70,7 @@ def row_xml(w: Writer, rows: list[tuple[bool, list[SyntaxTreeNode]]], right: lis
 
 STREAM_SLICE = 400
 STREAM_MARK = re.compile(r"^<!--\s*vu-internal:table-stream ([0-9a-f]+)\s*-->$")
-_REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]^][^\]]*\]:", re.M)
+REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]^][^\]]*\]:", re.M)
 _DELIM_ROW = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
@@ -81,7 +83,7 @@ def set_aside_long_tables(markdown: str) -> tuple[str, dict[str, list[str]]]:
     references, which need the whole document) by a mark and blank lines, so
     the line numbers of what follows stay true."""
     lines = markdown.split("\n")
-    if len(lines) < STREAM_SLICE or _REFERENCE_DEF.search(markdown):
+    if len(lines) < STREAM_SLICE or REFERENCE_DEF.search(markdown):
         return markdown, {}  # short, or with reference links a slice could not resolve
     out: list[str] = []
     streamed: dict[str, list[str]] = {}
@@ -108,6 +110,8 @@ def set_aside_long_tables(markdown: str) -> tuple[str, dict[str, list[str]]]:
 
 
 def table_stream(w: Writer, node: SyntaxTreeNode, st: State) -> str:
+    if "annex" in node.meta:  # an annex's table, written from its rows
+        return annex.table(w, node.meta["annex"], st)
     lines: list[str] = node.meta["lines"]
     head, rows = lines[:2], lines[2:]
     st.pending = None

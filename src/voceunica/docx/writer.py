@@ -16,17 +16,17 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 
-from voceunica.docx import ooxml
+from voceunica.docx import annex, ooxml
 from voceunica.docx.blocks import BLOCKS
 from voceunica.docx.inlines import INLINE, Format
-from voceunica.docx.model import DocxError
+from voceunica.docx.model import AnnexTable, DocxError
 from voceunica.docx.styles import required_styles
 from voceunica.docx.syntax import line_of, parser, plain_text, split_notes
 from voceunica.locales import LOCALES
@@ -131,17 +131,30 @@ class Writer:
         return int(num.numId)
 
     # --- Markdown → blocks ---------------------------------------------------------
-    def parse(self, markdown: str) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
-        """Top-level blocks and footnote definitions by label.  Long tables are
-        set aside and come back as `table_stream` blocks (see below); if a mark
-        ended up inside a fence or a comment, that was no table: read it all as written."""
-        aside, streamed = set_aside_long_tables(markdown)
+    def parse(self, markdown: str, tables: Sequence[AnnexTable] = ()
+              ) -> tuple[list[SyntaxTreeNode], dict[str, SyntaxTreeNode]]:
+        """Top-level blocks and footnote definitions by label.  The annex tables
+        the Markdown holds exactly as `tables` are set aside and written from
+        their rows (`annex`); other long tables are set aside and come back as
+        `table_stream` blocks (see `tables`).  If a mark ended up inside a fence
+        or a comment, that was no table: read it all as written."""
+        direct, annexes = annex.set_aside(markdown, tables)
+        aside, streamed = set_aside_long_tables(direct)
         blocks, notes = split_notes(build_tree(parser().parse(aside)))
         for node in blocks:
-            m = STREAM_MARK.match(node.content.strip()) if node.type == "html_block" else None
+            if node.type != "html_block":
+                continue
+            m = STREAM_MARK.match(node.content.strip())
             if m and m.group(1) in streamed:
                 node.type, node.content, node.meta = "table_stream", "", {"lines": streamed.pop(m.group(1))}
-        return split_notes(build_tree(parser().parse(markdown))) if streamed else (blocks, notes)
+            m = annex.MARK.match(node.content.strip())
+            if m and m.group(1) in annexes:  # the node type parsing would give it (the parallel text compares them)
+                found = annexes.pop(m.group(1))
+                kind = "table_stream" if found.long else "table"
+                node.type, node.content, node.meta = kind, "", {"annex": found}
+        if streamed or annexes:
+            return split_notes(build_tree(parser().parse(markdown)))
+        return blocks, notes
 
     def headings(self, blocks: list[SyntaxTreeNode], lang: Lang) -> None:
         """Give every heading a bookmark and, when in the outline, a TOC entry."""
