@@ -119,6 +119,8 @@ def test_a_long_diff_is_cut_under_githubs_limit_with_a_link() -> None:
     assert "[the review artifact](https://example.org/artifact)" in cut.splitlines()[-1]
     assert cut[: cut.rindex("\n\n---\n")].count("```") % 2 == 0  # no code block left open
     assert cikit.fit("short", "u") == "short"
+    wide = cikit.MARKER + "\n" + "🇮🇹 Lombardia e Veneto\n" * 6000  # flags: two UTF-16 units per code point
+    assert len(cikit.fit(wide, "u").encode("utf-16-le")) // 2 <= cikit.LIMIT
 
 
 # --- the pull-request job, run here as written ---------------------------------------------------

@@ -95,14 +95,24 @@ def review(base: str, build: Path, out: Path) -> int:
 
 # --- comment ---------------------------------------------------------------------------------
 
+def _units(text: str) -> int:
+    """A length as GitHub may count it: UTF-16 code units (a character beyond U+FFFF counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def fit(body: str, url: str, limit: int = LIMIT) -> str:
     """`body` as it fits a comment: cut at a line end when too long, an open code block closed,
     and a line saying where the full diff is."""
-    if len(body) <= limit:
+    if _units(body) <= limit:
         return body
     tail = (f"\n\n---\n**Cut here: the diff has {len(body):,} characters, more than a comment holds. "
             f"The full diff is `diff.md` in [the review artifact]({url}).**\n")
-    kept = body[: limit - len(tail) - len("\n```")]
+    budget, end = limit - _units(tail) - len("```\n"), 0
+    for end, char in enumerate(body):  # where the budget runs out
+        budget -= 2 if ord(char) > 0xFFFF else 1
+        if budget < 0:
+            break
+    kept = body[:end]
     kept = kept[: kept.rfind("\n") + 1] if "\n" in kept else kept
     if kept.count("```") % 2:
         kept += "```\n"
@@ -117,7 +127,10 @@ def _summary(text: str) -> None:
 
 
 def _gh(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["gh", *args], capture_output=True, text=True, check=False)
+    try:
+        return subprocess.run(["gh", *args], capture_output=True, text=True, check=False)
+    except OSError as exc:  # no gh on this runner
+        return subprocess.CompletedProcess(["gh", *args], 127, "", f"gh: {exc.strerror}")
 
 
 def comment(diff_file: Path) -> int:

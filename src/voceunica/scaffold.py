@@ -28,7 +28,8 @@ from voceunica.regions import REGIONS
 
 FILES = Path(__file__).resolve().parent / "scaffold_files"
 WORKFLOW = ".github/workflows/voceunica.yml"
-PACKAGE = f"voceunica[charts]=={__version__}"  # what the workflow and the hook install: this version
+PACKAGE = f"voceunica[charts]=={__version__}"  # what the workflow installs: this version
+CHECK_PACKAGE = f"voceunica=={__version__}"  # the pre-commit hook's: check draws no chart, so no matplotlib
 
 # scaffold_files/<name> -> where it goes in the project
 LAYOUT = {
@@ -43,6 +44,7 @@ LAYOUT = {
 
 def fill(text: str, package: str = PACKAGE, today: dt.date | None = None) -> str:
     return (text.replace("__VOCEUNICA_PACKAGE__", package).replace("__VOCEUNICA_VERSION__", __version__)
+            .replace("__VOCEUNICA_CHECK_PACKAGE__", CHECK_PACKAGE)
             .replace("__TODAY__", (today or dt.date.today()).isoformat()))
 
 
