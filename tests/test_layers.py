@@ -30,7 +30,8 @@ LAYERS: list[tuple[str, set[str]]] = [
                               "voceunica.checkcache",
                               "voceunica.yamledit", "voceunica.release", "voceunica.schema", "voceunica.tmx",
                               "voceunica.site.publish",  # reads git and dist/, writes the site: composes
-                              "voceunica.scaffold"}),  # init: a new project, its example signed off
+                              "voceunica.scaffold",  # init: a new project, its example signed off
+                              "voceunica.fourcol", "voceunica.audience"}),  # trilogue table, one-page briefs
     ("command line", {"voceunica.cli", "voceunica.__main__", "voceunica.cikit"}),  # cikit: the CI workflow's steps
 ]
 # The pact's KPIs: checked with the project, resolved and drawn beside the dossiers, composed with them.

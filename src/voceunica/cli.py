@@ -325,6 +325,28 @@ def verify(
 
 
 @app.command()
+def fourcol(
+    key: Annotated[str, typer.Argument(help="The EU file's key in the catalogue (eu-files/KEY.yaml).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The .docx to write (default: build/KEY.fourcol"
+                                                 ".docx); without --lang, FILE.it.docx and FILE.en.docx.",
+                                                 metavar="FILE")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="it or en: one file, exactly FILE.")] = None,
+) -> None:
+    """The negotiators' four-column table of a file in trilogue: Commission | Parliament | Council | Regions."""
+    from voceunica.fourcol import build_fourcol
+
+    if lang not in (None, "it", "en"):
+        typer.echo(f"voceunica fourcol: --lang {lang!r}: expected it or en (try 'voceunica fourcol --help')", err=True)
+        raise typer.Exit(2)
+    result = build_fourcol(state.root, key, _cwd_path(out) if out is not None else None,
+                           (lang,) if lang else ("it", "en"))
+    report(result.warnings)
+    for path in result.files:
+        typer.echo(os.path.relpath(path))
+    typer.echo(f"{key}: {result.rows} amended provision(s), {len(result.files)} file(s)", err=True)
+
+
+@app.command()
 def glossary(
     tbx: Annotated[Path | None, typer.Option("--tbx", help="Export the glossary as TBX (TBX-Basic) to FILE.",
                                                 metavar="FILE")] = None,

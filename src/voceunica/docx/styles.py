@@ -15,6 +15,8 @@ import re
 
 # Text width of an A4 page with 2.5 cm margins, in twentieths of a point.
 TEXT_WIDTH_TWIPS = 9071
+# … and its text height (A4's 16 838 less the top and bottom margins).
+TEXT_HEIGHT_TWIPS = 14002
 
 PARAGRAPH = [
     "Normal", "Body Text", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3",

@@ -36,7 +36,29 @@ def table(w: Writer, node: SyntaxTreeNode, st: State) -> str:
     headers = sum(1 for head, _ in rows if head)
     return ooxml.table(w.sid("Amendment Table" if amendments else "Annex Table"), widths,
                        row_xml(w, rows, _right(node), st, amendment=amendments), header_rows=headers,
-                       cant_split=amendments)
+                       cant_split=rows_that_fit(rows, widths, st.lang.height) if amendments else False)
+
+
+# A 9-point line of table text with its leading, and a row's cell margins and paragraph spacing.
+_LINE_TWIPS = 230
+_ROW_PAD = 120
+_BR = re.compile(r"<br\s*/?>", re.I)
+
+
+def rows_that_fit(rows: list[tuple[bool, list[SyntaxTreeNode]]], widths: list[int], height: int) -> frozenset[int]:
+    """The rows that fit on a page below the repeated header rows, by a generous estimate of
+    their lines: those are kept whole (w:cantSplit).  A longer row must break: Word clips a row
+    that may not break and is taller than the page."""
+    heights = []
+    for _, cells in rows:
+        lines = 1
+        for cell, width in zip(cells, widths, strict=False):
+            per_line = max(1, (width - _CELL_PAD) // _CHAR_TWIPS)
+            text = cell.children[0].content if cell.children else ""
+            lines = max(lines, sum(max(1, -(-len(piece) // per_line)) for piece in _BR.split(text)))
+        heights.append(lines * _LINE_TWIPS + _ROW_PAD)
+    header = sum(h for (head, _), h in zip(rows, heights, strict=True) if head)
+    return frozenset(i for i, h in enumerate(heights) if header + h <= height)
 
 
 def _table_cells(node: SyntaxTreeNode) -> list[tuple[bool, list[SyntaxTreeNode]]]:

@@ -27,7 +27,7 @@ from voceunica.docx import annex, ooxml
 from voceunica.docx.blocks import BLOCKS
 from voceunica.docx.inlines import INLINE, Format
 from voceunica.docx.model import AnnexTable, DocxError
-from voceunica.docx.styles import required_styles
+from voceunica.docx.styles import TEXT_HEIGHT_TWIPS, required_styles
 from voceunica.docx.syntax import line_of, parser, plain_text, split_notes
 from voceunica.locales import LOCALES
 from voceunica.docx.tables import STREAM_MARK, set_aside_long_tables
@@ -49,6 +49,7 @@ class Lang:
     width: int  # text width available, twips
     in_outline: bool = True  # headings go to the table of contents
     in_grid: bool = False  # written inside the parallel text's table cells
+    height: int = TEXT_HEIGHT_TWIPS  # text height of the page, twips (a landscape page has less)
 
 
 @dataclass
