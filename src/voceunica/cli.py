@@ -346,6 +346,32 @@ def fourcol(
     typer.echo(f"{key}: {result.rows} amended provision(s), {len(result.files)} file(s)", err=True)
 
 
+class Audience(StrEnum):
+    commission = "commission"
+    parliament = "parliament"
+    council = "council"
+    cor = "cor"
+
+
+@app.command("brief")
+def audience_brief(
+    dossier: Annotated[str, typer.Argument(help="Dossier id.")],
+    audience: Annotated[Audience, typer.Option("--audience", help="The institution the brief is for.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: build/).",
+                                                 metavar="DIR")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write the PDF of each DOCX (needs LibreOffice).")] = False,
+) -> None:
+    """A one-page brief per language: the dossier's asks (at most three) for one institution."""
+    from voceunica.audience import build_brief
+
+    result = build_brief(state.root, dossier, audience.value, _cwd_path(out) if out is not None else None, pdf=pdf)
+    report(result.warnings)
+    for path in result.files:
+        typer.echo(os.path.relpath(path))
+    shown = ", ".join(f"{lang} {what}" for lang, what in result.pages.items())
+    typer.echo(f"brief {dossier} for the {audience.value}: {result.asks} ask(s); {shown}", err=True)
+
+
 @app.command()
 def glossary(
     tbx: Annotated[Path | None, typer.Option("--tbx", help="Export the glossary as TBX (TBX-Basic) to FILE.",
