@@ -20,6 +20,7 @@ import io
 import json
 from decimal import Decimal
 from pathlib import Path
+from collections.abc import Callable
 from typing import Protocol
 
 from voceunica import fmt
@@ -64,12 +65,21 @@ def chart_key(chart: RChart, lang: str) -> str:
 
 def png(chart: RChart, lang: str, store: ChartStore | None = None) -> bytes:
     """The chart as PNG bytes, drawn only if neither this process nor `store` has it."""
-    key = chart_key(chart, lang)
+    return _once(chart_key(chart, lang), lambda: render_png(chart, lang), store)
+
+
+def figure(kind: str, content: object, draw: Callable[[], bytes], store: ChartStore | None = None) -> bytes:
+    """Any other picture, drawn once per content like a chart: `content` is a value whose repr holds
+    everything the picture shows (a procedure timeline, its file name blanked)."""
+    return _once(hashlib.sha256(f"{kind}\0{_code_key()}\0{content!r}".encode()).hexdigest(), draw, store)
+
+
+def _once(key: str, draw: Callable[[], bytes], store: ChartStore | None) -> bytes:
     data = _DRAWN.get(key)
     if data is None:
         data = store.get(key) if store is not None else None
         if data is None:
-            data = render_png(chart, lang)
+            data = draw()
             if store is not None:
                 store.put(key, data)
         _DRAWN[key] = data

@@ -147,7 +147,10 @@ def timestamp(dossier_date: dt.date, epoch: int | None = None) -> dt.datetime:
 
 def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) -> dict[str, bytes | str]:
     """Every output file of one dossier, by name, in memory."""
-    from voceunica.charts import png as chart_png
+    from dataclasses import replace
+    from functools import partial
+
+    from voceunica.charts import figure, png as chart_png
     from voceunica.render import render_markdown, split_front_matter
     from voceunica.resolve import resolve
 
@@ -171,7 +174,9 @@ def render_dossier(project: Project, dossier_id: str, epoch: int | None = None) 
         if rd.timeline is not None:
             from voceunica.timeline import render_png as timeline_png
 
-            files[rd.timeline.file] = timeline_png(rd.timeline)
+            timeline = rd.timeline  # drawn once per content, as the charts are
+            files[timeline.file] = figure("timeline", replace(timeline, file=""), partial(timeline_png, timeline),
+                                          _charts())
     files.update(_docx_files(project, dossier_id, resolved, bodies, files, epoch))
     return files
 
@@ -514,7 +519,9 @@ def _render_forked(project: Project, ids: list[str], epoch: int | None, workers:
     _draw_charts(project, ids)  # before forking: drawn once, matplotlib imported once (or not at all)
     _return_free_memory()  # what loading freed is not copied into every worker's count
     _WORKER_PROJECT = project
-    queue = list(reversed(ids))
+    # Lightest first for this process, heaviest first for the workers (by annex rows): two large
+    # annexes are rarely written at once, so the processes' peaks do not add up.
+    queue = sorted(ids, key=lambda d: sum(len(project.annexes[a].rows) for a in project.dossiers[d].annexes))
     pending: dict[Future[dict[str, bytes | str]], str] = {}
     finished = 0
     try:
@@ -528,7 +535,7 @@ def _render_forked(project: Project, ids: list[str], epoch: int | None, workers:
                     finished += 1
                     done(finished, pending.pop(fut), fut.result())
                 if queue:
-                    dossier_id = queue.pop()
+                    dossier_id = queue.pop(0)
                     outputs = render_dossier(project, dossier_id, epoch)
                     _return_free_memory()
                     finished += 1
