@@ -290,9 +290,11 @@ def test_no_direct_formatting_only_named_styles_and_language(sample_files: Any) 
                     if keep is not None and layout == "it-en" and re.fullmatch(r"(Parallel)?Heading\d", name):
                         assert keep.get(w("val")) == "0", etree.tostring(ppr)
                         allowed.add(w("keepNext"))
-                    elif keep is not None and name == "Source":  # a source line keeps with its chart
+                    elif keep is not None and name in ("Source", "Figure"):
+                        # a source line keeps with its chart, a chart with its caption
                         following = ppr.getparent().getnext()
-                        assert following.find("w:pPr/w:pStyle", NS).get(w("val")) == "Figure"
+                        assert following.find("w:pPr/w:pStyle", NS).get(w("val")) == \
+                            {"Source": "Figure", "Figure": "Caption"}[name]
                         assert keep.get(w("val")) is None
                         allowed.add(w("keepNext"))
                     assert {c.tag for c in ppr} <= allowed, etree.tostring(ppr)
@@ -689,9 +691,12 @@ def test_parallel_charts_and_wide_tables_run_across_the_page(sample_files: Any) 
             if table is not grid:
                 assert len(table.findall("w:tblGrid/w:gridCol", NS)) <= 3
                 assert table.find("w:tblPr/w:tblStyle", NS).get(w("val")) != "AmendmentTable"
-    pics = [x for x in p.body.findall("w:p//wp:docPr", NS)]
-    assert [x.get("descr").split(":")[0] for x in pics] == ["Grafico a barre", "Bar chart", "Grafico a linee",
-                                                           "Line chart"][:len(pics)] and pics
+    pics = [x.get("descr") for x in p.body.findall("w:p//wp:docPr", NS)]  # across the page: not in a table
+    assert pics and pics == [x.get("descr") for x in p.doc.iter(f"{{{NS['wp']}}}docPr")]
+    md_alts = [re.findall(r"!\[([^\]]*)\]\(", md_body(sample_files["joint-agenda-2026"], f"joint-agenda-2026.{x}.md"))
+               for x in ("it", "en")]
+    # each Italian chart, then its English twin
+    assert pics == [alt for pair in zip(*md_alts, strict=True) for alt in pair]
     ids = [x.get("id") for x in p.doc.iter(f"{{{NS['wp']}}}docPr")]
     assert len(set(ids)) == len(ids)
     column = (9071 // 2 - 2 * 113) * 635

@@ -17,7 +17,7 @@ list numbering shows `#numId.level` after its style; a page break is
 `(page break)`; a table is `table STYLE` and a line per row (`header:` or
 `row:`, cells separated by `||`); footnotes follow the body as
 `note N: Style | runs`.  A refusal is one line `!error: message (line N)`.
-The cover is left out: the body starts after the cover's page break.
+The cover is left out: the body starts after the cover's table (and its page break).
 
 Adding a construct to the writer means adding a case here.  To see what a
 new case produces, leave its expected part empty and read the failure.
@@ -106,8 +106,11 @@ def reduce_docx(data: bytes) -> list[str]:
     body = etree.fromstring(parts["word/document.xml"]).find(f"{W}body")
     assert body is not None
     blocks = [el for el in body if el.tag != f"{W}sectPr"]
-    first = next(i for i, el in enumerate(blocks) if _is_page_break(el))  # the cover ends here
-    out = [line for el in blocks[first + 1:] for line in _block(el, names, rels)]
+    # The cover ends with its table, and the page break after it unless the contents follow
+    # (their heading starts a page of its own).
+    first = next(i for i, el in enumerate(blocks) if el.tag == f"{W}tbl") + 1
+    first += 1 if first < len(blocks) and _is_page_break(blocks[first]) else 0
+    out = [line for el in blocks[first:] for line in _block(el, names, rels)]
     if "word/footnotes.xml" in parts:
         note_rels = _rels(parts.get("word/_rels/footnotes.xml.rels"))
         for fn in etree.fromstring(parts["word/footnotes.xml"]).iter(f"{W}footnote"):

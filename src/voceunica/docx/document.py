@@ -43,8 +43,9 @@ def single(markdown: str, meta: DocxMeta, reference: Path | bytes, images: Mappi
     blocks, notes = w.parse(markdown, meta.tables)
     w.headings(blocks, lang)
     st = State(lang, notes)
-    cover = _brief_head(w, [meta], lang) if meta.layout == "brief" else _cover(w, [meta], lang)
-    body = _source_with_chart(w, w.blocks(blocks, st))
+    body = _keep_together(w, w.blocks(blocks, st))
+    cover = _brief_head(w, [meta], lang) if meta.layout == "brief" else \
+        _cover(w, [meta], lang, contents_next=body.startswith("\x00TOC\x00"))
     body = body.replace("\x00TOC\x00", _toc(w, lang, ooxml.run(meta.labels["contents"], None, lang.tag)))
     return _finish(w, cover + body, meta, [meta])
 
@@ -91,10 +92,14 @@ def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, refer
         for kind, ua, ub in _runs(units_a, units_b):
             if kind == "wide":
                 grid.full(_full_width(w, ua, st_it, full["it"]) + _full_width(w, ub, st_en, full["en"]))
+            elif kind == "exhibit":  # a table with its caption and source line, in one row
+                xa, xb = (w.blocks([n for u in ua for n in u], st_it), w.blocks([n for u in ub for n in u], st_en))
+                grid.row(xa, xb, keep=max(xa.count("<w:tr>"), xb.count("<w:tr>")) <= KEEP_ROWS)
             else:
                 for xa, xb in _rows(w, ua, ub, st_it, st_en):
                     grid.row(xa, xb)
-    cover = (_brief_head(w, [meta_it, meta_en], it) if meta_it.layout == "brief" else _cover(w, [meta_it, meta_en], it))
+    cover = (_brief_head(w, [meta_it, meta_en], it) if meta_it.layout == "brief"
+             else _cover(w, [meta_it, meta_en], it, contents_next=toc_here))
     contents = _joined([(meta_it.labels["contents"], it.tag), (meta_en.labels["contents"], en.tag)])
     toc = _toc(w, it, contents, by_outline_level=False) if toc_here else ""
     return _finish(w, cover + toc + grid.xml() + ooxml.paragraph(w.sid("Body Text"), ""), meta_it,
@@ -137,10 +142,13 @@ class _Grid:
     def __init__(self, w: Writer, widths: list[int]) -> None:
         self.w, self.widths = w, widths
         self.rows: list[list[str]] = []
+        self.keep: set[int] = set()  # rows that must not break across pages
         self.out: list[str] = []
         self.tables = 0
 
-    def row(self, it: str, en: str) -> None:
+    def row(self, it: str, en: str, *, keep: bool = False) -> None:
+        if keep:
+            self.keep.add(len(self.rows))
         self.rows.append([_cell(it), _cell(en)])
 
     def full(self, xml: str) -> None:
@@ -157,11 +165,12 @@ class _Grid:
         # The first grid's first row names the languages.  It does not repeat on every page:
         # LibreOffice (7.4) will not break a row that holds a footnote under a repeated
         # header row, and left pages of the parallel text half empty.
-        table = ooxml.table(self.w.sid("Parallel Table"), self.widths, self.rows, header_rows=0)
+        table = ooxml.table(self.w.sid("Parallel Table"), self.widths, self.rows, header_rows=0,
+                            cant_split=frozenset(self.keep))
         if self.tables == 0:
             table = table.replace('w:firstRow="0"', 'w:firstRow="1"', 1)
         self.tables += 1
-        self.rows = []
+        self.rows, self.keep = [], set()
         self._put(table)
 
     def _put(self, xml: str) -> None:
@@ -180,16 +189,20 @@ def _full_width(w: Writer, units: list[list[SyntaxTreeNode]], st: State, lang: L
     finally:
         st.lang = in_grid
     xml = _EXTENT.sub(lambda m: f'{m[1]}cx="{int(int(m[2]) * CHART_SCALE)}" cy="{int(int(m[3]) * CHART_SCALE)}"', xml)
-    return _source_with_chart(w, xml)
+    return _keep_together(w, xml)
 
 
-def _source_with_chart(w: Writer, xml: str) -> str:
-    """A source line followed by a chart keeps with it (the chart keeps with its caption):
-    a chart never stands on a page without the source of its figures."""
-    source, figure = ooxml.attr(w.sid("Source")), ooxml.attr(w.sid("Figure"))
-    pattern = re.compile(f'(<w:p><w:pPr><w:pStyle w:val="{re.escape(source)}"/>)'
-                         f'(?=(?:(?!</w:p>).)*</w:p><w:p><w:pPr><w:pStyle w:val="{re.escape(figure)}"/>)', re.S)
-    return pattern.sub(r"\1<w:keepNext/>", xml)
+def _keep_together(w: Writer, xml: str) -> str:
+    """A source line followed by a chart keeps with it, and a chart with the caption after it:
+    a chart never stands on a page without the source of its figures or its caption.  (Done
+    here, not in the styles: a chart with nothing of its own after it would keep with whatever
+    follows — the other language's chart, the next section — and leave its page two thirds empty.)"""
+    for first, then in (("Source", "Figure"), ("Figure", "Caption")):
+        this, after = re.escape(ooxml.attr(w.sid(first))), re.escape(ooxml.attr(w.sid(then)))
+        pattern = re.compile(f'(<w:p><w:pPr><w:pStyle w:val="{this}"/>)'
+                             f'(?=(?:(?!</w:p>).)*</w:p><w:p><w:pPr><w:pStyle w:val="{after}"/>)', re.S)
+        xml = pattern.sub(r"\1<w:keepNext/>", xml)
+    return xml
 
 
 # A chart 0.8 of the page's width is 12.8 cm: its 9-point labels print at 7 points (a parallel
@@ -228,9 +241,10 @@ def _wide(unit: list[SyntaxTreeNode]) -> bool:
 
 def _runs(units_a: list[list[SyntaxTreeNode]], units_b: list[list[SyntaxTreeNode]]
           ) -> list[tuple[str, list[list[SyntaxTreeNode]], list[list[SyntaxTreeNode]]]]:
-    """The units in runs: ("wide", ...) what goes across the page — a wide unit with
-    the caption before it, the source line and a figure's caption after it, an
-    amendment's justification — and ("grid", ...) the rest, aligned in the grid."""
+    """The units in runs: ("wide", ...) what goes across the page — a wide unit with the
+    headings and caption before it, the source line and a figure's caption after it, an
+    amendment's justification, a chart's data table; ("exhibit", ...) a narrow table with
+    its headings, caption and source line, one row of the grid; ("grid", ...) a unit a row."""
     out: list[tuple[str, list[list[SyntaxTreeNode]], list[list[SyntaxTreeNode]]]] = []
     units_a, units_b = _headings_apart(units_a, units_b)
     n, i = len(units_a), 0
@@ -239,13 +253,20 @@ def _runs(units_a: list[list[SyntaxTreeNode]], units_b: list[list[SyntaxTreeNode
         if _directive(units_a[i]) == "caption" and i + 1 < n and _wide(units_a[i + 1]):
             i += 1
         if not _wide(units_a[i]):
-            out.append(("grid", units_a[start:i + 1], units_b[start:i + 1]))
-            i += 1
+            end = i + 1
+            if _directive(units_a[i]) == "caption" and end < n and _is_table(units_a[end]):
+                end += 1  # a table in a column: one row with its caption and source line
+                end += 1 if end < n and _directive(units_a[end]) == "source" else 0
+                if out and out[-1][0] == "grid" and all(x.type == "heading" for x in out[-1][1][0]):
+                    out.pop()  # and the headings over it: in the grid they would not keep with it
+                    start -= 1
+                out.append(("exhibit", units_a[start:end], units_b[start:end]))
+            else:
+                out.append(("grid", units_a[start:end], units_b[start:end]))
+            i = end
             continue
-        if _is_figure(units_a[i]):  # a chart takes along the table of its figures, caption and source
-            while out and out[-1][0] == "grid" and _exhibit(out[-1][1][0]):
-                out.pop()
-                start -= 1
+        if _is_figure(units_a[i]) and out and out[-1][0] == "exhibit":
+            start -= len(out.pop()[1])  # a chart takes along the table of its figures, caption and source
         if out and out[-1][0] == "grid" and all(n.type == "heading" for n in out[-1][1][0]):
             out.pop()  # and the headings just before it: in the grid they would not keep with it
             start -= 1
@@ -285,9 +306,12 @@ def _goes_along(units: list[list[SyntaxTreeNode]], i: int) -> bool:
     return _is_amendment(units[i - 1]) and [x.type for x in units[i]] == ["paragraph"]
 
 
-def _exhibit(unit: list[SyntaxTreeNode]) -> bool:
-    """A table, a caption or a source line: what a chart's data table is made of."""
-    return _directive(unit) in ("caption", "source") or [n.type for n in unit] in (["table"], ["table_stream"])
+def _is_table(unit: list[SyntaxTreeNode]) -> bool:
+    return [n.type for n in unit] in (["table"], ["table_stream"])
+
+
+# A table in a column of at most this many rows never breaks across pages (with its caption and source).
+KEEP_ROWS = 16
 
 
 def _is_figure(unit: list[SyntaxTreeNode]) -> bool:
@@ -331,8 +355,10 @@ def _toc(w: Writer, lang: Lang, heading: str, *, by_outline_level: bool = True) 
             + ooxml.page_break())
 
 
-def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
-    """Authors, title, the EU files addressed, date, version, status, contact."""
+def _cover(w: Writer, metas: list[DocxMeta], lang: Lang, *, contents_next: bool = False) -> str:
+    """Authors, title, the EU files addressed, date, version, status, contact.  The contents,
+    when they follow, start their page themselves (TOC Heading's page break before): a page
+    break after a cover that fills its page would leave the next page empty."""
     m = metas[0]
     tagged = [(x, LANG_TAGS[x.lang]) for x in metas]  # each meta with its language tag
     out = [_logos(w, m, lang)] if any(a.logo is not None for a in m.authors) else []
@@ -350,19 +376,20 @@ def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
     # Each EU file once, in the first language: its identifiers read the same in both, and the
     # parallel text's cover must fit one page (the English wording is in the English notes).
     rows.append((label("eu_files"), [plain(line, tagged[0][1]) for line in m.eu_files]))
+    # Compact, so the cover fits its page: version and status on one line, each office once
+    # (both languages' names on its line), the contact on one line.
+    dot = plain(" \u00b7 ")
     rows.append((label("date"), [_joined([(x.date_text, t) for x, t in tagged])]))
-    rows.append((label("version"), [plain(m.version)]))
-    rows.append((label("status"), [_joined([(x.status_text, t) for x, t in tagged])]))
+    rows.append((label("version") + dot + label("status"),
+                 [plain(m.version) + dot + _joined([(x.status_text, t) for x, t in tagged])]))
     authors = []
     for i, a in enumerate(m.authors):
-        for x, t in tagged:
-            au = x.authors[i]
-            authors.append(plain(au.line, t))
+        authors.append(_joined([(x.authors[i].line, t) for x, t in tagged]))
         if a.transparency_register:
             authors.append(label("transparency_register") + plain(f": {a.transparency_register}"))
     rows.append((label("authors"), authors))
-    rows.append((label("contact"), [plain(line) for line in m.contact_lines]))
-    label_w = 2400
+    rows.append((label("contact"), [plain(", ".join(m.contact_lines))]))
+    label_w = 2000
     cells = []
     for name, values in rows:
         if not values:
@@ -370,7 +397,8 @@ def _cover(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
         cells.append([ooxml.paragraph(w.sid("Cover Label"), name),
                       "".join(ooxml.paragraph(w.sid("Cover Text"), v) for v in values)])
     out.append(ooxml.table(w.sid("Cover Table"), [label_w, TEXT_WIDTH_TWIPS - label_w], cells, header_rows=0))
-    out.append(ooxml.page_break())
+    if not contents_next:
+        out.append(ooxml.page_break())
     return "".join(out)
 
 

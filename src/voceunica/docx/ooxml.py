@@ -193,10 +193,11 @@ def toc_page(mark: str, page: int, lang: str | None = None) -> str:
 
 
 def table(style_id: str, widths: list[int], rows: list[list[str]], *, header_rows: int = 1,
-          cant_split: bool = False) -> str:
+          cant_split: bool | frozenset[int] = False) -> str:
     """`rows`: each cell's inner XML (paragraphs).  The first `header_rows`
     rows repeat at the top of every page (w:tblHeader) and never split;
-    with `cant_split` no row splits across pages either (w:cantSplit)."""
+    with `cant_split` no row splits across pages either (w:cantSplit), or
+    only the rows of those indexes."""
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     tblw = '<w:tblW w:w="5000" w:type="pct"/>'  # the full text width; the grid gives the proportions
     first = "1" if header_rows else "0"
@@ -205,8 +206,9 @@ def table(style_id: str, widths: list[int], rows: list[list[str]], *, header_row
            f'w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>']
     for i, cells in enumerate(rows):
         # cantSplit before tblHeader, in the order of the schema's CT_TrPrBase.
+        whole = cant_split if isinstance(cant_split, bool) else i in cant_split
         trpr = ("<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if i < header_rows
-                else "<w:trPr><w:cantSplit/></w:trPr>" if cant_split else "")
+                else "<w:trPr><w:cantSplit/></w:trPr>" if whole else "")
         tcs = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr>{c}</w:tc>'
                       for w, c in zip(widths, cells, strict=True))
         out.append(f"<w:tr>{trpr}{tcs}</w:tr>")

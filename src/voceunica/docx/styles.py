@@ -61,7 +61,7 @@ _P = {
     "Body Text": ("Normal", None, '<w:spacing w:before="0" w:after="140"/>', "", "<w:qFormat/>"),
     "Title": ("Normal", "Subtitle", '<w:spacing w:before="240" w:after="200" w:line="240" w:lineRule="auto"/>',
               f'<w:b/><w:color w:val="{BLUE}"/><w:sz w:val="48"/>', "<w:qFormat/>"),
-    "Subtitle": ("Normal", "Body Text", '<w:spacing w:before="0" w:after="480"/>',
+    "Subtitle": ("Normal", "Body Text", '<w:spacing w:before="0" w:after="240"/>',
                  f'<w:color w:val="{GREY}"/><w:sz w:val="30"/>', "<w:qFormat/>"),
     "Heading 1": ("Normal", "Body Text",
                   f'<w:keepNext/><w:keepLines/><w:pBdr><w:bottom w:val="single" w:sz="6" w:space="2" '
@@ -94,7 +94,8 @@ _P = {
                 f'<w:b/><w:color w:val="{BLUE}"/><w:sz w:val="18"/>', "<w:qFormat/>"),
     "Source": ("Normal", "Body Text", '<w:spacing w:before="60" w:after="240"/>',
                f'<w:i/><w:color w:val="{GREY}"/><w:sz w:val="16"/>', ""),
-    "Figure": ("Normal", None, '<w:keepNext/><w:spacing w:before="120" w:after="0"/><w:jc w:val="center"/>', "", ""),
+    # keeps with the caption after it where it has one (document._keep_together), not with anything
+    "Figure": ("Normal", None, '<w:spacing w:before="120" w:after="0"/><w:jc w:val="center"/>', "", ""),
     "Rule": ("Normal", None, f'<w:pBdr><w:bottom w:val="single" w:sz="4" w:space="1" w:color="{LIGHT}"/></w:pBdr>'
              '<w:spacing w:after="200"/>', "", ""),
     "Source Code": ("Normal", None, '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/>'
@@ -105,7 +106,7 @@ _P = {
                '<w:spacing w:after="0"/>', f'<w:color w:val="{GREY}"/><w:sz w:val="16"/>', ""),
     "Footer": ("Normal", None, '<w:spacing w:after="0"/><w:jc w:val="center"/>',
                f'<w:color w:val="{GREY}"/><w:sz w:val="16"/>', ""),
-    "TOC Heading": ("Normal", "TOC 1", '<w:keepNext/><w:spacing w:before="0" w:after="240"/>',
+    "TOC Heading": ("Normal", "TOC 1", '<w:keepNext/><w:pageBreakBefore/><w:spacing w:before="0" w:after="240"/>',
                     f'<w:b/><w:color w:val="{BLUE}"/><w:sz w:val="30"/>', ""),
     "TOC 1": ("Normal", None, f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TEXT_WIDTH_TWIPS}"/></w:tabs>'
               '<w:spacing w:before="120" w:after="40"/>', "<w:b/>", ""),
@@ -113,7 +114,7 @@ _P = {
               '<w:spacing w:after="40"/><w:ind w:left="284"/>', "", ""),
     "TOC 3": ("Normal", None, f'<w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TEXT_WIDTH_TWIPS}"/></w:tabs>'
               '<w:spacing w:after="20"/><w:ind w:left="567"/>', '<w:sz w:val="18"/>', ""),
-    "Cover Doctype": ("Normal", "Title", '<w:spacing w:before="960" w:after="120"/>',
+    "Cover Doctype": ("Normal", "Title", '<w:spacing w:before="480" w:after="120"/>',
                       f'<w:caps/><w:color w:val="{GREY}"/><w:spacing w:val="20"/><w:sz w:val="24"/>', ""),
     "Cover Label": ("Normal", None, '<w:spacing w:before="40" w:after="40"/>',
                     f'<w:b/><w:caps/><w:color w:val="{GREY}"/><w:sz w:val="16"/>', ""),

@@ -158,8 +158,17 @@ def table_stream(w: Writer, node: SyntaxTreeNode, st: State) -> str:
 
 
 def _column_texts(rows: list[tuple[bool, list[SyntaxTreeNode]]], ncols: int) -> list[list[str]]:
-    return [[cells[i].children[0].content if cells[i].children else "" for _, cells in rows if i < len(cells)]
-            for i in range(ncols)]
+    return [[_shown(cells[i]) for _, cells in rows if i < len(cells)] for i in range(ncols)]
+
+
+def _shown(cell: SyntaxTreeNode) -> str:
+    """A cell's text as printed, to size its column: a link's target is no word of it (a URL
+    of 100 characters squeezed the other columns of the state of play to 'Fascicol|o'), and a
+    line break (<br>) separates words."""
+    if not cell.children:
+        return ""
+    return "".join(n.content if n.type in ("text", "code_inline") else " " for n in cell.children[0].walk()
+                   if n.type in ("text", "code_inline", "softbreak", "hardbreak", "html_inline"))
 
 
 # One character of the 9 pt table text is about 100 twips (a digit is 0.556 em);
