@@ -108,10 +108,17 @@ def test_without_libreoffice_it_warns_and_writes(sample: Path, tmp_path: Path) -
     res = run(sample, "brief", "steel-2026", "--audience", "council", "--out", str(out), env={"PATH": str(bare)})
     assert res.returncode == 0, res.stderr
     assert "voceunica: warning: brief: could not verify that each brief fits one page (LibreOffice" in res.stderr
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if "council" in p.name)
     assert names == ["steel-2026.brief-council.en.docx", "steel-2026.brief-council.it.docx"]
     en = text_of(out / "steel-2026.brief-council.en.docx")
     assert "Working Party on the Environment (unverified), through Italy’s Permanent Representation" in en
+    # three asks on one file: what the second and third share with the first is said once
+    res = run(sample, "brief", "microelectronics-2026", "--audience", "parliament", "--out", str(out),
+              env={"PATH": str(bare)})
+    assert res.returncode == 0, res.stderr
+    en = text_of(out / "microelectronics-2026.brief-parliament.en.docx")
+    assert en.count("Addressed to: European Parliament – ITRE") == 1
+    assert en.count("On, addressed to, deadline: as for ask 1") == 2
 
 
 def test_asks_are_chosen_by_audience_or_by_stage(sample: Path) -> None:
@@ -127,6 +134,12 @@ def test_asks_are_chosen_by_audience_or_by_stage(sample: Path) -> None:
     adopted = pos.asks[2].model_copy(update={"audiences": []})  # the steel import regime, adopted and applying
     assert relevant(project, pos, adopted, "commission", day)
     assert not relevant(project, pos, adopted, "parliament", day)
+    # more than three: the dossier's first three, and one warning at the dossier naming the rest
+    picks, warnings = pick(project, "joint-agenda-2026", "commission")
+    assert len(picks) == 3
+    [w] = warnings
+    assert w.path == "dossiers/joint-agenda-2026.yaml" and w.severity.value == "warning"
+    assert re.match(r"\d+ more ask\(s\) are for the commission, but a one-page brief carries 3", w.message)
 
 
 def test_no_ask_for_the_audience_and_an_unknown_dossier_are_refused(sample: Path, tmp_path: Path) -> None:

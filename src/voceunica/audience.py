@@ -41,7 +41,7 @@ MAX_ASKS = 3
 LABELS: tuple[str, ...] = (
     *(f"brief.doctype.{a}" for a in AUDIENCES), *(f"audience.{a}" for a in AUDIENCES),
     "asks", "brief.on", "brief.addressee", "brief.deadline", "brief.no_deadline", "brief.not_recorded",
-    "brief.via_rp", "brief.public_authority", "transparency_register", "sop_rapporteur", "sop_shadows",
+    "brief.via_rp", "brief.public_authority", "brief.as_for", "transparency_register", "sop_rapporteur", "sop_shadows",
     "sop_expected", "sop_unverified", "sop_fictitious", "sop_commission",
 )
 # The stages at which an institution can act on a file, for an ask that names no audience.
@@ -72,6 +72,7 @@ class RAsk:
     on: str  # the provisions amended, else the act
     addressee: str
     deadline: str
+    same_as: int = 0  # the number of the ask before it with the same provisions, addressee and deadline
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,14 @@ def pick(project: Project, dossier_id: str, audience: str) -> tuple[list[Pick], 
             if relevant(project, pos, ask, audience, d.date):
                 rec = eufiles.record_for(project, pos, ask.eu_file) if ask.eu_file else None
                 found.append(Pick(pos, i, ask, rec))
+    left = found[MAX_ASKS:]
     warnings = []
-    for p in found[MAX_ASKS:]:
-        where = ("asks", p.index, "audiences") if p.ask.audiences else ("asks", p.index)
-        warnings.append(project.sources[f"position:{p.pos.id}"].problem(where, (
-            f"asks[{p.index}] is for the {audience} too, but a one-page brief carries {MAX_ASKS} asks: it is left "
-            f"out of the brief of {dossier_id} (put the asks that matter most first)"), key=True, warning=True))
+    if left:
+        listed = "; ".join(f"{p.pos.id} asks[{p.index}]" for p in left)
+        warnings.append(project.sources[f"dossier:{dossier_id}"].problem(("positions",), (
+            f"{len(left)} more ask(s) are for the {audience}, but a one-page brief carries {MAX_ASKS}: left out "
+            f"of the brief are {listed} (the dossier's first asks go in: put those that matter most first)"),
+            key=True, warning=True))
     return found[:MAX_ASKS], warnings
 
 
@@ -160,8 +163,11 @@ def resolve_brief(project: Project, dossier_id: str, audience: str, picks: list[
     for p in picks:  # each position's notes made footnotes once, by the dossiers' rules
         if p.pos.id not in linked:
             files, lines = resolve._cited(project, p.pos, day, lang, labels)
-            linked[p.pos.id] = resolve._position(p.pos, lang, labels, footnotes, noted, 1, files, lines)
-    asks = []
+            # An ask's EU file is named on its own line ('On:'), not by a footnote with the act's
+            # official title, as the dossier cites it: a page has no room for both.
+            bare = p.pos.model_copy(update={"asks": [a.model_copy(update={"eu_file": None}) for a in p.pos.asks]})
+            linked[p.pos.id] = resolve._position(bare, lang, labels, footnotes, noted, 1, files, lines)
+    asks: list[RAsk] = []
     for n, p in enumerate(picks, start=1):
         if p.rec is not None:
             provisions = [a.provision[lang] for a in p.pos.amendments
@@ -179,9 +185,12 @@ def resolve_brief(project: Project, dossier_id: str, audience: str, picks: list[
                 deadline = labels["brief.no_deadline"]
         else:
             on, deadline = labels["brief.not_recorded"], labels["brief.no_deadline"]
-        asks.append(RAsk(n, typography.markdown(linked[p.pos.id].asks[p.index], lang), typography.markdown(on, lang),
-                         typography.markdown(addressee(p.rec, audience, labels, lang), lang),
-                         typography.markdown(deadline, lang)))
+        ask = RAsk(n, typography.markdown(linked[p.pos.id].asks[p.index], lang), typography.markdown(on, lang),
+                   typography.markdown(addressee(p.rec, audience, labels, lang), lang),
+                   typography.markdown(deadline, lang))
+        same = next((a.number for a in asks if (a.on, a.addressee, a.deadline) == (ask.on, ask.addressee,
+                                                                                    ask.deadline)), 0)
+        asks.append(replace(ask, same_as=same))  # said once: 'as for ask 1'
     register = []
     for office in d.authors:
         tr = office.transparency_register or labels["brief.public_authority"]
