@@ -629,8 +629,8 @@ def _(root: Path, tmp: Path) -> Expect:
 
 @bad("template-missing")
 def _(root: Path, tmp: Path) -> Expect:
-    (root / TEMPLATE).unlink()
-    return Expect(DOS, 1, 1, "template: no file templates/dossier.md.j2")
+    append(root, DOS, "template: own.md.j2\n")  # neither the project's nor one of voceunica's defaults
+    return Expect(DOS, line_of(root, DOS, "template:"), 11, "template: no file templates/own.md.j2")
 
 
 # --- Markdown in position texts ----------------------------------------------------------------

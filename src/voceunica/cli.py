@@ -121,7 +121,7 @@ def report(problems: list[Problem]) -> None:
         return
     for p in problems:
         typer.echo(str(_shown(p)), err=True)
-    if problems:
+    if any(p.severity.value != "note" for p in problems):
         typer.echo(summary(problems), err=True)
 
 

@@ -87,11 +87,11 @@ class VoceunicaError(Exception):
 
 def summary(problems: list[Problem]) -> str:
     """'3 errors, 1 warning in 2 files' — the line under a problem list."""
+    problems = [p for p in problems if p.severity is not Severity.NOTE]  # a note is no problem
     errors = sum(p.is_error for p in problems)
-    notes = sum(p.severity is Severity.NOTE for p in problems)
-    warnings = len(problems) - errors - notes
+    warnings = len(problems) - errors
     files = len({p.path for p in problems if p.path})
-    parts = [counted(n, noun) for n, noun in ((errors, "error"), (warnings, "warning"), (notes, "note")) if n]
+    parts = [counted(n, noun) for n, noun in ((errors, "error"), (warnings, "warning")) if n]
     if not parts:
         return "no problems"
     if not files:
