@@ -144,3 +144,16 @@ def test_a_projects_template_stays_in_the_sandbox(offices: Path, tmp_path: Path)
 def test_the_sample_repository_is_not_noisy() -> None:
     done = vu("check", "--format", "json", cwd=REPO)
     assert '"note"' not in done.stdout, done.stdout  # its templates/ is the defaults' source
+
+
+def test_init_can_install_voceunica_from_git(tmp_path: Path) -> None:
+    spec = "voceunica[charts] @ git+https://github.com/example/voceunica@v0.1.0"
+    done = vu("init", "offices", "--package", spec, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    wf = yaml.safe_load((tmp_path / "offices/.github/workflows/voceunica.yml").read_text(encoding="utf-8"))
+    assert wf["env"]["VOCEUNICA_PACKAGE"] == spec
+    [repo] = yaml.safe_load((tmp_path / "offices/.pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"]
+    assert repo["hooks"][0]["additional_dependencies"] == [spec]
+    done = vu("init", "other", "--package", 'x"\nrun: evil', cwd=tmp_path)
+    assert done.returncode == 1 and "expected a pip requirement" in done.stderr
+    assert not (tmp_path / "other").exists()

@@ -246,12 +246,16 @@ def migrate_eu_files(
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="The new project's folder (new or empty).", metavar="DIR")],
+    package: Annotated[str | None, typer.Option(
+        "--package", help="What CI and the pre-commit hook install (default: this version, "
+        "voceunica[charts]==X.Y.Z), e.g. 'voceunica[charts] @ git+https://github.com/ORG/voceunica@vX.Y.Z'.",
+        metavar="SPEC")] = None,
 ) -> None:
     """Start a content repository: an example position and dossier, CI workflow, pre-commit hook, README."""
-    from voceunica.scaffold import scaffold
+    from voceunica.scaffold import PACKAGE, scaffold
 
     target = _cwd_path(directory)
-    files = scaffold(target, shown=str(directory))
+    files = scaffold(target, shown=str(directory), package=package or PACKAGE)
     for rel in files:
         typer.echo(os.path.relpath(target / rel))
     typer.echo(f"init: {counted(len(files), 'file')} in {directory}; next: cd {directory} && voceunica build",

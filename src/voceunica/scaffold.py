@@ -43,8 +43,9 @@ LAYOUT = {
 
 
 def fill(text: str, package: str = PACKAGE, today: dt.date | None = None) -> str:
+    check = CHECK_PACKAGE if package == PACKAGE else package  # another source (a git URL): the hook's too
     return (text.replace("__VOCEUNICA_PACKAGE__", package).replace("__VOCEUNICA_VERSION__", __version__)
-            .replace("__VOCEUNICA_CHECK_PACKAGE__", CHECK_PACKAGE)
+            .replace("__VOCEUNICA_CHECK_PACKAGE__", check)
             .replace("__TODAY__", (today or dt.date.today()).isoformat()))
 
 
@@ -73,6 +74,9 @@ def scaffold(target: Path, *, shown: str | None = None, today: dt.date | None = 
     to it.  Raises VoceunicaError at `shown` (the folder as the user named it) when it cannot."""
     shown = shown or str(target)
     today = today or dt.date.today()
+    if not package.strip() or any(c in package for c in "\"\\\n\r"):
+        raise VoceunicaError(problem(shown, 1, 1, f"--package {package!r}: expected a pip requirement "
+                                     "without quotes or line breaks"))
     if target.exists() or target.is_symlink():
         if not target.is_dir() or target.is_symlink():
             raise VoceunicaError(problem(shown, 1, 1, "exists and is not a folder: name a new or empty folder"))
