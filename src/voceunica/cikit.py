@@ -107,10 +107,11 @@ def fit(body: str, url: str, limit: int = LIMIT) -> str:
         return body
     tail = (f"\n\n---\n**Cut here: the diff has {len(body):,} characters, more than a comment holds. "
             f"The full diff is `diff.md` in [the review artifact]({url}).**\n")
-    budget, end = limit - _units(tail) - len("```\n"), 0
-    for end, char in enumerate(body):  # where the budget runs out
+    budget, end = limit - _units(tail) - len("```\n"), len(body)
+    for i, char in enumerate(body):  # where the budget runs out
         budget -= 2 if ord(char) > 0xFFFF else 1
         if budget < 0:
+            end = i
             break
     kept = body[:end]
     kept = kept[: kept.rfind("\n") + 1] if "\n" in kept else kept
