@@ -16,6 +16,7 @@ Only ASCII punctuation is ever backslash-escaped: CommonMark allows nothing else
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 # White space a line break may replace; no-break spaces (typography.py) are kept.
@@ -36,6 +37,12 @@ def md_cell(text: str) -> str:
     """Markdown (inline) → one table cell: paragraphs joined by <br>, pipes escaped."""
     paragraphs = [_one_line(p) for p in re.split(r"\n\s*\n", text.strip())]
     return "<br><br>".join(p.replace("|", "\\|") for p in paragraphs if p)
+
+
+def md_cells(cells: Iterable[str]) -> str:
+    """A table row's cells, each through `md_cell`, between pipes: one filter call per row in the
+    templates (a 10 000-row annex made 30 000 sandboxed calls through map and join)."""
+    return " | ".join(md_cell(c) for c in cells)
 
 
 def oneline(text: str) -> str:

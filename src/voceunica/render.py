@@ -25,7 +25,7 @@ import yaml
 
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.load import read_project_file
-from voceunica.mdescape import md_cell, md_escape, oneline
+from voceunica.mdescape import md_cell, md_cells, md_escape, oneline
 
 if TYPE_CHECKING:  # `check` imports this module to compile templates: it need not load resolve and Babel
     from voceunica.resolve import ResolvedDossier
@@ -79,7 +79,7 @@ def _new_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_escape, cell=md_cell, oneline=oneline)
+    env.filters.update(md=md_escape, cell=md_cell, cells=md_cells, oneline=oneline)
     return env
 
 
