@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,15 @@ ANNEX = "dossiers/annexes/exports.yaml"
 CSV = "dossiers/annexes/exports.csv"
 LABELS = "templates/labels.yaml"
 TEMPLATE = "templates/dossier.md.j2"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """check's and build's records go to a folder of this test session (subprocesses inherit it), never to
+    the user's ~/.cache/voceunica: a test run neither reads nor leaves a record of its own there."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
 
 
 def make_project(tmp_path: Path, name: str = "mini") -> Path:
