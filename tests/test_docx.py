@@ -290,12 +290,20 @@ def test_no_direct_formatting_only_named_styles_and_language(sample_files: Any) 
                     if keep is not None and layout == "it-en" and re.fullmatch(r"(Parallel)?Heading\d", name):
                         assert keep.get(w("val")) == "0", etree.tostring(ppr)
                         allowed.add(w("keepNext"))
-                    elif keep is not None and name in ("Source", "Figure"):
-                        # a source line keeps with its chart, a chart with its caption
+                    elif keep is not None and name in ("Source", "Figure", "BodyText"):
+                        # a source line keeps with its chart, a chart with its caption, an introduction too
                         following = ppr.getparent().getnext()
                         assert following.find("w:pPr/w:pStyle", NS).get(w("val")) == \
-                            {"Source": "Figure", "Figure": "Caption"}[name]
+                            {"Source": "Figure", "Figure": "Caption", "BodyText": "Caption"}[name]
                         assert keep.get(w("val")) is None
+                        allowed.add(w("keepNext"))
+                    elif keep is not None and name.startswith("Table") and keep.get(w("val")) is None:
+                        # a short table keeps whole, its last row with the source line under it
+                        tr = next(a for a in ppr.iterancestors() if a.tag == w("tr"))
+                        tbl = tr.getparent()
+                        assert len(tbl.findall(w("tr"))) <= 16
+                        assert tr.getnext() is not None or \
+                            tbl.getnext().find("w:pPr/w:pStyle", NS).get(w("val")) == "Source"
                         allowed.add(w("keepNext"))
                     assert {c.tag for c in ppr} <= allowed, etree.tostring(ppr)
 

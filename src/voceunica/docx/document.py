@@ -43,7 +43,7 @@ def single(markdown: str, meta: DocxMeta, reference: Path | bytes, images: Mappi
     blocks, notes = w.parse(markdown, meta.tables)
     w.headings(blocks, lang)
     st = State(lang, notes)
-    body = _keep_together(w, w.blocks(blocks, st))
+    body = _keep_together(w, w.blocks(blocks, st), tables=True)
     cover = _brief_head(w, [meta], lang) if meta.layout == "brief" else \
         _cover(w, [meta], lang, contents_next=body.startswith("\x00TOC\x00"))
     body = body.replace("\x00TOC\x00", _toc(w, lang, ooxml.run(meta.labels["contents"], None, lang.tag)))
@@ -192,17 +192,41 @@ def _full_width(w: Writer, units: list[list[SyntaxTreeNode]], st: State, lang: L
     return _keep_together(w, xml)
 
 
-def _keep_together(w: Writer, xml: str) -> str:
-    """A source line followed by a chart keeps with it, and a chart with the caption after it:
+def _keep_together(w: Writer, xml: str, *, tables: bool = False) -> str:
+    """A source line followed by a chart keeps with it, a chart with the caption after it, and the
+    paragraph that introduces a table or chart (an annex's description) with its caption:
     a chart never stands on a page without the source of its figures or its caption.  (Done
     here, not in the styles: a chart with nothing of its own after it would keep with whatever
     follows — the other language's chart, the next section — and leave its page two thirds empty.)"""
-    for first, then in (("Source", "Figure"), ("Figure", "Caption")):
+    for first, then in (("Source", "Figure"), ("Figure", "Caption"), ("Body Text", "Caption")):
         this, after = re.escape(ooxml.attr(w.sid(first))), re.escape(ooxml.attr(w.sid(then)))
         pattern = re.compile(f'(<w:p><w:pPr><w:pStyle w:val="{this}"/>)'
                              f'(?=(?:(?!</w:p>).)*</w:p><w:p><w:pPr><w:pStyle w:val="{after}"/>)', re.S)
         xml = pattern.sub(r"\1<w:keepNext/>", xml)
-    return xml
+    # A short table keeps whole, and with the source line under it when it has one: every paragraph of
+    # its rows keeps with the next (Word and LibreOffice both read it so; the last row's only when a source
+    # follows), so no box breaks after a row or two and no source line opens a page alone.  Not in the
+    # parallel text's grid, which keeps a short table in one unbreakable row of its own.
+    if not tables:
+        return xml
+    source = f'<w:p><w:pPr><w:pStyle w:val="{ooxml.attr(w.sid("Source"))}"/>'
+
+    def keep(m: re.Match[str]) -> str:
+        table = m[0]
+        if table.count("<w:tr>") > KEEP_ROWS:
+            return table
+        if xml.startswith(source, m.end()):
+            return _PSTYLE.sub(r"\1<w:keepNext/>", table)
+        last = table.rindex("<w:tr>")
+        return _PSTYLE.sub(r"\1<w:keepNext/>", table[:last]) + table[last:]
+
+    return _TABLE.sub(keep, xml)
+
+
+_TABLE = re.compile(r"<w:tbl>(?:(?!</?w:tbl>).)*</w:tbl>", re.S)  # a table with no table inside
+
+
+_PSTYLE = re.compile(r'(<w:p><w:pPr><w:pStyle w:val="[^"]*"/>)(?!<w:keepNext)')
 
 
 # A chart 0.8 of the page's width is 12.8 cm: its 9-point labels print at 7 points (a parallel
