@@ -21,15 +21,15 @@ from voceunica.pipeline import build
 
 EPOCH = "1790000000"
 DOCX_SHA256 = {
-    "joint-agenda-2026.en.docx": "5fc24548f57150e65157b26e33f94a73cea7b98ab1188e81e09ee2940ee64905",
-    "joint-agenda-2026.it-en.docx": "298b374383424aa432483870bc900d32f6b17fd77ecc2ec5b9a3b3621569a88e",
-    "joint-agenda-2026.it.docx": "eed658c8c012329b56d73dc2695accac4964ae57a16c5ff0de09f5c1128c410f",
-    "microelectronics-2026.en.docx": "f66db7a54b12618061f4a376f0e32a0a26b1a59c9fe614eb1c13a77b91a97998",
-    "microelectronics-2026.it-en.docx": "6252872d20c5bfac3597c7b1709485b5057c6f2e4aa607d9eae012c40d6b98b9",
-    "microelectronics-2026.it.docx": "14c84afc5257238fd3e562369fe1d4a9945598bfef8c360c5b3e09a3f1a17bf9",
-    "steel-2026.en.docx": "46f05b27ea0d6bb65ae5a29846ba7bdb8469ed7a36dc1694b433cf03ba9894f6",
-    "steel-2026.it-en.docx": "8e2d4500b0f664ccace4592b5e10d4213564b45884943e0a44c8a21bd3658c7e",
-    "steel-2026.it.docx": "65dfd29c66859f8f5b7d22f3de63f4d34898b598fab323ac859c067dcabcd75a",
+    "joint-agenda-2026.en.docx": "f05ea39b54695c4e25bc39cf1de32006c2d26b3653ec93e5132c3eb01c577953",
+    "joint-agenda-2026.it-en.docx": "d936eaac92d9a10dcd127875fd91d0ff7c67dc86a1160c0f24cf1d2f28afce37",
+    "joint-agenda-2026.it.docx": "8e45dafedb186bcf3e12e368dc3b4663ff0a65407b4826b72e826262ab592a6d",
+    "microelectronics-2026.en.docx": "37c1b8476fec69c41ee9c32d8b69f16b9283ebc19116cb8d20b4dd759a4d3b92",
+    "microelectronics-2026.it-en.docx": "91f3d023912ac0aa587e5f0f9423204a2c6f364365c88424f083c7171ed6fbbd",
+    "microelectronics-2026.it.docx": "35b8970307d3eb18f12f7d3969248e8b2a5eca0aaf2088785d3dc940e3e53fc2",
+    "steel-2026.en.docx": "5676729ba58c298c737616340f8497aa57840b237258ab0b10e3c894187c49c6",
+    "steel-2026.it-en.docx": "ec8f2141d741a0df7b3e50563073f06b345f33be6cbd83ef0d00f10362dfd1b4",
+    "steel-2026.it.docx": "90feee4f7e24b01fad81c974ae0e3783220e0c189695683cb5cf6962e37b44ec",
 }
 
 
