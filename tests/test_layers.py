@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"voceunica", "voceunica.errors", "voceunica.model", "voceunica.fmt", "voceunica.textrules",
                     "voceunica.write", "voceunica.locales", "voceunica.regions", "voceunica.mdescape",
-                    "voceunica.messages", "voceunica.typography", "voceunica.defaults"}),
+                    "voceunica.messages", "voceunica.typography", "voceunica.defaults", "voceunica.clock"}),
     ("load", {"voceunica.load"}),
     ("project", {"voceunica.project"}),
     ("validate", {"voceunica.validate", "voceunica.fingerprint", "voceunica.review", "voceunica.eufiles",

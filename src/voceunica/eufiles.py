@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 import re
 from collections.abc import Iterator
 
+from voceunica.clock import today
 from voceunica.errors import Problem, problem
 from voceunica.load import SourceMap
 from voceunica.messages import dotted
@@ -48,11 +48,8 @@ LABELS: tuple[str, ...] = (
 
 
 def as_of() -> dt.date:
-    """The date `check` judges the state of play by: SOURCE_DATE_EPOCH's day when set, else today."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    return dt.date.today()
+    """The date `check` judges the state of play by (clock.today: SOURCE_DATE_EPOCH's day, else today)."""
+    return today()
 
 
 # --- the state of play on a date ------------------------------------------------------------

@@ -28,6 +28,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from pathlib import Path
 
 from voceunica import textrules
+from voceunica.clock import today
 from voceunica.errors import Problem, problem
 from voceunica.load import Loaded, SourceMap, read_csv
 from voceunica.messages import dotted
@@ -122,10 +123,8 @@ def expected_period(today: dt.date, frequency: str, months_after: int) -> Period
 
 
 def reference_date(epoch: int | None) -> dt.date:
-    """What `check` judges staleness against: SOURCE_DATE_EPOCH when set (reproducible), else today (UTC)."""
-    if epoch is not None:
-        return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date()
-    return dt.datetime.now(tz=dt.UTC).date()
+    """What `check` judges staleness against (clock.today: SOURCE_DATE_EPOCH's day, else today)."""
+    return today(epoch)
 
 
 # --- formulas -------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from pathlib import Path
 from voceunica.errors import VoceunicaError, problem
 from voceunica.kpi import Movement, movements
 from voceunica.model import LANGS
-from voceunica.pipeline import check, source_date_epoch, timestamp
+from voceunica.clock import source_date_epoch
+from voceunica.pipeline import check, timestamp
 from voceunica.project import Project
 from voceunica.write import Staging, clean_stale_temps, refuse_source_folder
 

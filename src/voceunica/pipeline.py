@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from voceunica import defaults
+from voceunica.clock import source_date_epoch, today
 from voceunica.errors import Problem, VoceunicaError, problem
 from voceunica.model import LANGS, Dossier, Position
 from voceunica.project import Project
@@ -62,9 +63,9 @@ def _check(root: Path, base: str | None = None) -> tuple[Project, str | None]:
 
         found += glossary_problems(project)  # glossary.yaml, and translations that depart from it
         if project.kpis or any(d.kpis for d in project.dossiers.values()):
-            from voceunica.kpi import kpi_problems, reference_date
+            from voceunica.kpi import kpi_problems
 
-            found += kpi_problems(project, reference_date(source_date_epoch()))  # stale series: see kpi.py
+            found += kpi_problems(project, today())  # stale series: see kpi.py
         if project.templates:
             from voceunica.render import template_problems
 
@@ -128,11 +129,6 @@ def select(project: Project, ids: Iterable[str]) -> list[str]:
         known = ", ".join(sorted(project.dossiers)) or "none"
         raise VoceunicaError([problem("dossiers/", 1, 1, f"no dossier '{i}' (known: {known})") for i in unknown])
     return ids
-
-
-def source_date_epoch() -> int | None:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(epoch) if epoch.isdigit() else None
 
 
 def timestamp(dossier_date: dt.date, epoch: int | None = None) -> dt.datetime:

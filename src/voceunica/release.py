@@ -25,7 +25,8 @@ from pathlib import Path
 from voceunica import __version__
 from voceunica.errors import Problem, VoceunicaError, general, problem
 from voceunica.fingerprint import agreed, signoff_state, translation_status
-from voceunica.pipeline import ProgressFn, check, render_many, source_date_epoch
+from voceunica.clock import source_date_epoch
+from voceunica.pipeline import ProgressFn, check, render_many
 from voceunica.write import (fsync_dir, atomic_write, clean_stale_temps, refuse_source_folder, remove_stale,
                               write_all)
 

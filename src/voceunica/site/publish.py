@@ -33,7 +33,8 @@ from voceunica.diff import compare_models
 from voceunica.errors import Problem, VoceunicaError, general
 from voceunica.load import read_project_file
 from voceunica.model import BINDING_STATUSES, Position
-from voceunica.pipeline import CACHE_NAME, MAX_OUTPUT_BYTES, check, inputs_digest, source_date_epoch
+from voceunica.clock import source_date_epoch
+from voceunica.pipeline import CACHE_NAME, MAX_OUTPUT_BYTES, check, inputs_digest
 from voceunica.project import Project
 from voceunica.site import Change, Release, ReleasedFile, Version, included, render_site
 from voceunica.validate import validate_model
