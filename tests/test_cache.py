@@ -88,6 +88,20 @@ def test_a_no_change_build_is_a_stat_and_outputs_touched_by_hand_are_rebuilt(min
     assert cli(mini, "build").returncode == 0 and (mini / "build" / "mini.en.md").is_file()
 
 
+def test_the_sites_templates_leave_the_dossiers_up_to_date_and_the_dossiers_template_does_not(mini: Path) -> None:
+    out = mini / "build"
+    assert build(mini, out_dir=out, jobs=1).dossiers == ["mini"]
+    site_css = mini / "templates" / "site" / "site.css"
+    site_css.parent.mkdir(exist_ok=True)
+    site_css.write_text("body { color: #111; }\n", encoding="utf-8")  # the site's own style: not a dossier's input
+    settle()
+    assert build(mini, out_dir=out, jobs=1).skipped == ["mini"]
+    template = mini / "templates" / "dossier.md.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    settle()
+    assert build(mini, out_dir=out, jobs=1).dossiers == ["mini"]
+
+
 def test_build_refuses_on_the_stored_verdict_as_check_would(mini: Path) -> None:
     spoil(mini)
     settle()

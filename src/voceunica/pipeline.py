@@ -358,16 +358,19 @@ ProgressFn = Callable[[int, int, str], None]
 
 
 def templates_digest(project: Project) -> bytes:
-    """A hash of every file under templates/: shared by all dossiers, so a build makes it once."""
+    """A hash of every file under templates/ a dossier can read: shared by all dossiers, so a build makes
+    it once.  The preview site's pages and styles (templates/site/) are left out: editing them rebuilds
+    the site, not every dossier."""
     from voceunica.load import MAX_CSV_BYTES, read_project_file
 
     h = hashlib.sha256()
-    for p in sorted(p for p in (project.root / "templates").rglob("*") if p.is_file()):
+    folder = project.root / "templates"
+    for p in sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).parts[0] != "site"):
         rel = p.relative_to(project.root).as_posix()
         h.update(rel.encode() + b"\0")
         h.update(hashlib.sha256(read_project_file(project.root, p, rel, limit=MAX_CSV_BYTES)).digest())
     if len(project.template_dirs()) > 1:  # the defaults a project does not override build it too
-        for name in defaults.names():
+        for name in (n for n in defaults.names() if not n.startswith("site/")):
             h.update(f"default:{name}\0".encode() + hashlib.sha256(defaults.read(name) or b"").digest())
     return h.digest()
 
