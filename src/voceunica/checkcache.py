@@ -185,11 +185,12 @@ def code_digest() -> str:
 
 
 def _environment() -> str:
-    """What else `check`'s verdict depends on: the day (the EU files' state of play is judged
-    as of today, or SOURCE_DATE_EPOCH) and voceunica's own environment variables."""
+    """What else `check`'s verdict depends on: the day (the EU files' state of play and the KPIs'
+    staleness are judged as of clock.today: SOURCE_DATE_EPOCH, else today).  No other variable
+    changes what check finds (VOCEUNICA_DEBUG only how a bug is printed); one that does must be
+    named here, or a stored verdict would outlive it."""
     today = f"{dt.date.today()}\0{dt.datetime.now(dt.UTC).date()}\0"
-    env = "".join(f"{k}={v}\0" for k, v in sorted(os.environ.items())
-                  if k == "SOURCE_DATE_EPOCH" or k.startswith("VOCEUNICA_"))
+    env = "".join(f"{k}={v}\0" for k, v in sorted(os.environ.items()) if k == "SOURCE_DATE_EPOCH")
     return hashlib.sha256((code_digest() + today + env).encode()).hexdigest()
 
 
