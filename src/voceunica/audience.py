@@ -13,7 +13,7 @@ registered" where the dossier gives no number (public authorities are not requir
 to register, ../shared/domain.md).  Everything as of the dossier's date, as its
 state-of-play box, so a rebuild gives the same bytes.
 
-One page per language: the brief's head (`docx.document._brief_head`, through the
+One page per language: the brief's head (`docx.document.brief_head`, through the
 dossiers' writer) and templates/audience-brief.md.j2 (sandboxed `render`), proven by
 `docx.proof`.  With LibreOffice the PDF is laid out and measured (`docx.pages`): a
 brief that runs over is refused, saying by how much; without it a warning says the
@@ -32,7 +32,7 @@ from voceunica.errors import Problem, VoceunicaError, general, problem
 from voceunica.model import LANGS, Ask, EUFileRecord, Position
 from voceunica.pipeline import check, docx_meta
 from voceunica.project import Project
-from voceunica.resolve import Footnote
+from voceunica.resolve import Footnote, person
 from voceunica.write import Staging, refuse_source_folder
 
 AUDIENCES: tuple[str, ...] = ("commission", "parliament", "council", "cor")
@@ -121,12 +121,6 @@ def pick(project: Project, dossier_id: str, audience: str) -> tuple[list[Pick], 
     return found[:MAX_ASKS], warnings
 
 
-def _person(p: object, labels: dict[str, str]) -> str:
-    from voceunica.resolve import _person as person
-
-    return person(p, labels)
-
-
 def addressee(rec: EUFileRecord | None, audience: str, labels: dict[str, str], lang: str) -> str:
     """Who receives the ask, from the catalogue: committee and rapporteur; working party; lead DG."""
     name = labels[f"audience.{audience}"]
@@ -137,9 +131,9 @@ def addressee(rec: EUFileRecord | None, audience: str, labels: dict[str, str], l
         if a is not None and a.ep_committee is not None:
             parts.append(f"{a.ep_committee.code} ({a.ep_committee.name[lang]})")
         if a is not None and a.rapporteur is not None:
-            parts.append(f"{labels['sop_rapporteur']} {_person(a.rapporteur, labels)}")
+            parts.append(f"{labels['sop_rapporteur']} {person(a.rapporteur, labels)}")
         if a is not None and a.shadows:
-            parts.append(f"{labels['sop_shadows']} " + ", ".join(_person(s, labels) for s in a.shadows))
+            parts.append(f"{labels['sop_shadows']} " + ", ".join(person(s, labels) for s in a.shadows))
         return f"{name} – " + ("; ".join(parts) + unverified if parts else labels["brief.not_recorded"])
     if audience == "council":
         wp = a.council_working_party[lang] + unverified if a is not None and a.council_working_party else \
@@ -162,11 +156,11 @@ def resolve_brief(project: Project, dossier_id: str, audience: str, picks: list[
     linked: dict[str, resolve.RPosition] = {}
     for p in picks:  # each position's notes made footnotes once, by the dossiers' rules
         if p.pos.id not in linked:
-            files, lines = resolve._cited(project, p.pos, day, lang, labels)
+            files, lines = resolve.cited_files(project, p.pos, day, lang, labels)
             # An ask's EU file is named on its own line ('On:'), not by a footnote with the act's
             # official title, as the dossier cites it: a page has no room for both.
             bare = p.pos.model_copy(update={"asks": [a.model_copy(update={"eu_file": None}) for a in p.pos.asks]})
-            linked[p.pos.id] = resolve._position(bare, lang, labels, footnotes, noted, 1, files, lines)
+            linked[p.pos.id] = resolve.resolve_position(bare, lang, labels, footnotes, noted, 1, files, lines)
     asks: list[RAsk] = []
     for n, p in enumerate(picks, start=1):
         if p.rec is not None:

@@ -62,7 +62,7 @@ def cache_home() -> Path | None:
     return Path(base) / "voceunica"
 
 
-def _read_private(path: Path, limit: int) -> bytes | None:
+def read_private(path: Path, limit: int) -> bytes | None:
     """A regular file of ours (not a link, not a FIFO, owned by this user, not writable by
     others), of at most `limit` bytes; None otherwise."""
     try:
@@ -87,9 +87,9 @@ def _read_private(path: Path, limit: int) -> bytes | None:
         os.close(fd)
 
 
-def _key(home: Path, *, create: bool) -> bytes | None:
+def cache_key(home: Path, *, create: bool) -> bytes | None:
     path = home / "key"
-    key = _read_private(path, _KEY_BYTES)
+    key = read_private(path, _KEY_BYTES)
     if key is not None or not create:
         return key if key is not None and len(key) == _KEY_BYTES else None
     try:
@@ -108,7 +108,7 @@ def _key(home: Path, *, create: bool) -> bytes | None:
             os.unlink(home / f".key.{os.getpid()}")
     except OSError:
         return None
-    return _key(home, create=False)
+    return cache_key(home, create=False)
 
 
 def _seal(key: bytes, body: bytes) -> bytes:
@@ -131,8 +131,8 @@ def _load(name: str) -> tuple[Path, bytes, Any] | None:
     home = cache_home()
     if home is None:
         return None
-    key = _key(home, create=False)
-    raw = _read_private(home / name, MAX_CACHE_BYTES) if key is not None else None
+    key = cache_key(home, create=False)
+    raw = read_private(home / name, MAX_CACHE_BYTES) if key is not None else None
     if key is None or raw is None:
         return None
     body = _unseal(key, raw)
@@ -144,7 +144,7 @@ def _store(name: str, body: dict[str, Any]) -> None:
     from voceunica.write import Staging
 
     home = cache_home()
-    key = _key(home, create=True) if home is not None else None
+    key = cache_key(home, create=True) if home is not None else None
     if home is None or key is None:
         return
     try:

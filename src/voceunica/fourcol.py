@@ -177,8 +177,8 @@ def resolve_fourcol(project: Project, rec: EUFileRecord, items: list[_Item], lan
     linked: dict[str, resolve.RPosition] = {}
     for item in items:  # each position's notes made footnotes once, by the dossiers' rules
         if item.pos.id not in linked:
-            files, lines = resolve._cited(project, item.pos, day, lang, labels)
-            linked[item.pos.id] = resolve._position(item.pos, lang, labels, footnotes, noted, 1, files, lines)
+            files, lines = resolve.cited_files(project, item.pos, day, lang, labels)
+            linked[item.pos.id] = resolve.resolve_position(item.pos, lang, labels, footnotes, noted, 1, files, lines)
 
     def md(text: str) -> str:
         return typography.markdown(text.strip(), lang)

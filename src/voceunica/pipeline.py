@@ -189,7 +189,7 @@ class _ChartCache:
         from voceunica import checkcache
 
         self.home = checkcache.cache_home()
-        self.secret = checkcache._key(self.home, create=True) if self.home is not None else None
+        self.secret = checkcache.cache_key(self.home, create=True) if self.home is not None else None
         self.code = checkcache.code_digest() if self.secret is not None else ""
 
     def _path(self, key: str) -> Path:
@@ -210,7 +210,7 @@ class _ChartCache:
 
         if self.secret is None:
             return None
-        raw = checkcache._read_private(self._path(key), MAX_OUTPUT_BYTES)
+        raw = checkcache.read_private(self._path(key), MAX_OUTPUT_BYTES)
         head, sep, data = (raw or b"").partition(b"\n")
         return data if sep and hmac.compare_digest(head, self._seal(key, data)) else None
 

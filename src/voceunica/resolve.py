@@ -186,15 +186,15 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
     rpositions: list[RPosition] = []
     for p in positions:
         amended = sum(len(r.amendments) for r in rpositions)
-        files, lines = _cited(project, p, d.date, lang, labels)
-        rpositions.append(_position(p, lang, labels, footnotes, noted, amended + 1, files, lines))
+        files, lines = cited_files(project, p, d.date, lang, labels)
+        rpositions.append(resolve_position(p, lang, labels, footnotes, noted, amended + 1, files, lines))
     draft = not all(position_agreed(p) for p in positions)
     addresses = []
     boxes: list[RStateOfPlay] = []
     records: list[EUFileRecord] = []
     for ref in d.addresses:
         pos_id, _, key = ref.partition("/")
-        files, lines = _cited(project, project.positions[pos_id], d.date, lang, labels)
+        files, lines = cited_files(project, project.positions[pos_id], d.date, lang, labels)
         f = next(f for f in files if f.key == key)
         rec = eufiles.record_for(project, project.positions[pos_id], key)
         box = state_of_play(rec, d.date, lang, labels) if rec is not None else None
@@ -231,7 +231,7 @@ def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
     ))
 
 
-def _cited(project: Project, pos: Position, day: dt.date, lang: str,
+def cited_files(project: Project, pos: Position, day: dt.date, lang: str,
            labels: dict[str, str]) -> tuple[list[EUFile], dict[str, str]]:
     """A position's EU files on `day`, and the footnote line of each the catalogue holds."""
     files = eufiles.entries(project, pos, day)
@@ -262,7 +262,7 @@ def _stage(kind: str, labels: dict[str, str]) -> str:
     return labels[f"stage.{kind}"]
 
 
-def _person(p: object, labels: dict[str, str]) -> str:
+def person(p: object, labels: dict[str, str]) -> str:
     from voceunica.model import Person
 
     assert isinstance(p, Person)
@@ -299,9 +299,9 @@ def state_of_play(rec: EUFileRecord, day: dt.date, lang: str, labels: dict[str, 
     if a.ep_committee:
         ep.append(f"{a.ep_committee.code} ({a.ep_committee.name[lang]})")
     if a.rapporteur:
-        ep.append(f"{labels['sop_rapporteur']} {_person(a.rapporteur, labels)}")
+        ep.append(f"{labels['sop_rapporteur']} {person(a.rapporteur, labels)}")
     if a.shadows:
-        ep.append(f"{labels['sop_shadows']} " + ", ".join(_person(p, labels) for p in a.shadows))
+        ep.append(f"{labels['sop_shadows']} " + ", ".join(person(p, labels) for p in a.shadows))
     if ep:
         who.append(f"{labels['sop_parliament']}: " + "; ".join(ep))
     if a.council_working_party:
@@ -387,14 +387,14 @@ def note_identity(item: EUFile | Note) -> tuple[str, ...]:
     return ("note", *(" ".join(item.text[x].split()) for x in LANGS))
 
 
-def _position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote],
+def resolve_position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote],
               noted: dict[tuple[str, ...], str], first_amendment: int, eu_files: list[EUFile] | None = None,
               lines: dict[str, str] | None = None) -> RPosition:
     """`noted` holds the label of every footnote made so far in the dossier: a note
     already made by an earlier position is cited by its label, not made again.  A
     label is '{position id}-{key}' of the first position to cite the note, and the
     footnote keeps where that note is written (pipeline.source_of reports there).
-    `eu_files`: the position's EU files with its catalogue references made files (`_cited`;
+    `eu_files`: the position's EU files with its catalogue references made files (`cited_files`;
     by default only its inline ones), `lines` the footnote text of each catalogue file."""
     if eu_files is None:
         eu_files = [e for e in pos.eu_files if not isinstance(e, str)]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from voceunica.docx.model import DocxMeta
 
 
-def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True, grid: bool = False) -> Lang:
+def make_lang(w: Writer, code: str, width: int, *, outline: bool = True, grid: bool = False) -> Lang:
     prefix = "Heading" if outline else "Parallel Heading"
     return Lang(code, LANG_TAGS[code], {n: w.sid(f"{prefix} {n}") for n in (1, 2, 3)}, width, in_outline=outline,
                 in_grid=grid)
@@ -39,15 +39,15 @@ def _make_lang(w: Writer, code: str, width: int, *, outline: bool = True, grid: 
 
 def single(markdown: str, meta: DocxMeta, reference: Path | bytes, images: Mapping[str, bytes]) -> bytes:
     w = Writer(reference, images)
-    lang = _make_lang(w, meta.lang, TEXT_WIDTH_TWIPS)
+    lang = make_lang(w, meta.lang, TEXT_WIDTH_TWIPS)
     blocks, notes = w.parse(markdown, meta.tables)
     w.headings(blocks, lang)
     st = State(lang, notes)
     body = _keep_together(w, w.blocks(blocks, st), tables=True)
-    cover = _brief_head(w, [meta], lang) if meta.layout == "brief" else \
+    cover = brief_head(w, [meta], lang) if meta.layout == "brief" else \
         _cover(w, [meta], lang, contents_next=body.startswith("\x00TOC\x00"))
     body = body.replace("\x00TOC\x00", _toc(w, lang, ooxml.run(meta.labels["contents"], None, lang.tag)))
-    return _finish(w, cover + body, meta, [meta])
+    return finish(w, cover + body, meta, [meta])
 
 
 def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, reference: Path | bytes,
@@ -61,9 +61,9 @@ def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, refer
     w = Writer(reference, images)
     col = TEXT_WIDTH_TWIPS // 2
     cell_width = col - 2 * 113
-    it = _make_lang(w, "it", cell_width, grid=True)
-    en = _make_lang(w, "en", cell_width, outline=False, grid=True)
-    full = {"it": _make_lang(w, "it", TEXT_WIDTH_TWIPS), "en": _make_lang(w, "en", TEXT_WIDTH_TWIPS, outline=False)}
+    it = make_lang(w, "it", cell_width, grid=True)
+    en = make_lang(w, "en", cell_width, outline=False, grid=True)
+    full = {"it": make_lang(w, "it", TEXT_WIDTH_TWIPS), "en": make_lang(w, "en", TEXT_WIDTH_TWIPS, outline=False)}
     blocks_it, notes_it = w.parse(md_it, meta_it.tables)
     blocks_en, notes_en = w.parse(md_en, meta_en.tables)
     seg_it, seg_en = _segments(blocks_it), _segments(blocks_en)
@@ -98,11 +98,11 @@ def parallel(md_it: str, meta_it: DocxMeta, md_en: str, meta_en: DocxMeta, refer
             else:
                 for xa, xb in _rows(w, ua, ub, st_it, st_en):
                     grid.row(xa, xb)
-    cover = (_brief_head(w, [meta_it, meta_en], it) if meta_it.layout == "brief"
+    cover = (brief_head(w, [meta_it, meta_en], it) if meta_it.layout == "brief"
              else _cover(w, [meta_it, meta_en], it, contents_next=toc_here))
     contents = _joined([(meta_it.labels["contents"], it.tag), (meta_en.labels["contents"], en.tag)])
     toc = _toc(w, it, contents, by_outline_level=False) if toc_here else ""
-    return _finish(w, cover + toc + grid.xml() + ooxml.paragraph(w.sid("Body Text"), ""), meta_it,
+    return finish(w, cover + toc + grid.xml() + ooxml.paragraph(w.sid("Body Text"), ""), meta_it,
                    [meta_it, meta_en])
 
 
@@ -447,7 +447,7 @@ def _logos(w: Writer, m: DocxMeta, lang: Lang) -> str:
     return ooxml.paragraph(w.sid("Cover Logos"), "".join(runs))
 
 
-def _brief_head(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
+def brief_head(w: Writer, metas: list[DocxMeta], lang: Lang) -> str:
     """A position paper's first lines, as Brussels reads them: the logos and the
     authoring offices, the dateline, the document type and title, then whom it
     addresses and on what file, version and status, contact.  No cover page and no
@@ -532,7 +532,7 @@ def _fill(story: _BaseHeaderFooter, xml: str) -> None:
 _BODY_MARK = "@@voceunica-body@@"
 
 
-def _finish(w: Writer, body_xml: str, meta: DocxMeta, metas: list[DocxMeta]) -> bytes:
+def finish(w: Writer, body_xml: str, meta: DocxMeta, metas: list[DocxMeta]) -> bytes:
     # The body is written as text and never parsed into python-docx: a marker
     # paragraph stands in for it and is replaced in the saved document.xml.  An
     # annex of 10 000 rows is some 300 000 elements; parsing and re-serialising

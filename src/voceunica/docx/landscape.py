@@ -1,7 +1,7 @@
 """A landscape document: the negotiators' four-column table, written by the dossiers' writer.
 
 The page of the reference document turned on its side (its margins kept), the
-brief's head (`document._brief_head`: offices, dateline, document type, title, the
+brief's head (`document.brief_head`: offices, dateline, document type, title, the
 block of audience, EU file, version and contact), then the Markdown body through
 the same block and table writers as every dossier: an amendment table (after
 `<!-- vu:amendments -->`) of as many equal columns as it has, its header row
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from docx.enum.section import WD_ORIENT
 
-from voceunica.docx.document import _brief_head, _finish, _make_lang
+from voceunica.docx.document import brief_head, finish, make_lang
 from voceunica.docx.model import DocxMeta
 from voceunica.docx.ooxml import EMU_PER_TWIP
 from voceunica.docx.writer import State, Writer
@@ -32,12 +32,12 @@ def landscape(markdown: str, meta: DocxMeta, reference: Path | bytes) -> bytes:
         section.page_width, section.page_height = height, width
     text_width = _twips(section.page_width) - _twips(section.left_margin) - _twips(section.right_margin)
     text_height = _twips(section.page_height) - _twips(section.top_margin) - _twips(section.bottom_margin)
-    lang = replace(_make_lang(w, meta.lang, text_width), height=text_height)
+    lang = replace(make_lang(w, meta.lang, text_width), height=text_height)
     blocks, notes = w.parse(markdown)
     w.headings(blocks, lang)
-    head = _brief_head(w, [replace(meta, layout="brief")], lang)
+    head = brief_head(w, [replace(meta, layout="brief")], lang)
     body = w.blocks(blocks, State(lang, notes))
-    return _finish(w, head + body, replace(meta, layout="brief"), [replace(meta, layout="brief")])
+    return finish(w, head + body, replace(meta, layout="brief"), [replace(meta, layout="brief")])
 
 
 def _twips(length: int | None) -> int:

@@ -43,8 +43,8 @@ from voceunica.project import Project
 from voceunica.regions import REGIONS
 from voceunica.render import ProjectLoader, render_markdown, split_front_matter
 from voceunica.resolve import Footnote, ResolvedDossier, resolve
-from voceunica.resolve import _cited as cited_files
-from voceunica.resolve import _position as resolve_position
+from voceunica.resolve import cited_files as cited_files
+from voceunica.resolve import resolve_position as resolve_position
 from voceunica.site.mdhtml import plain, to_html
 from voceunica.site.script import SEARCH_JS
 
