@@ -11,12 +11,10 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
@@ -41,33 +39,24 @@ def measure(docx: bytes, pdf: bytes) -> Pages:
 
 
 def _fills(pdf: bytes, top: float, bottom: float) -> list[float] | None:
+    from voceunica.docx.pdf import PopplerText
+
     with tempfile.TemporaryDirectory(prefix="voceunica-pages-") as tmp:
         path = Path(tmp) / "in.pdf"
         path.write_bytes(pdf)
-        done = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(path)], capture_output=True,
-                              timeout=120, check=False)
-    try:
-        root = etree.fromstring(done.stdout, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return None
-    if root is None:
+        text = PopplerText.read(path)
+    if text is None or text.body is None:
         return None
     # Footnotes stand at the foot of every page that has one, in a smaller type: a page is as
     # full as its last line in the body text's size or larger.
-    sizes = {spec.get("id", ""): float(spec.get("size", "0")) for spec in root.iter("fontspec")}
-    weight: dict[float, int] = {}
-    for t in root.iter("text"):
-        size = sizes.get(t.get("font", ""), 0.0)
-        weight[size] = weight.get(size, 0) + len("".join(t.itertext()))
-    body = max(weight, key=lambda k: weight[k]) if weight else 0.0
     fills = []
-    for page in root.iter("page"):
+    for page in text.root.iter("page"):
         h = float(page.get("height", "0")) or 1.0
         start, end = top * h, bottom * h
         last = start
         for t in page.iter("text"):
             y, dy = float(t.get("top", "0")), float(t.get("height", "0"))
-            if start <= y < end and sizes.get(t.get("font", ""), 0.0) >= body - 0.5 and "".join(t.itertext()).strip():
+            if start <= y < end and text.size(t) >= text.body - 0.5 and "".join(t.itertext()).strip():
                 last = max(last, min(y + dy, end))
         fills.append((last - start) / (end - start))
     return fills

@@ -161,26 +161,43 @@ def toc_pages(docx: bytes, pdf: Path) -> dict[str, int]:
     return found
 
 
+class PopplerText:
+    """A laid-out PDF's lines as poppler's `pdftohtml -xml` gives them: each line's page, position and
+    font, each font's size, and the body text's size (the one most characters are set in)."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.sizes = {spec.get("id", ""): float(spec.get("size", "0")) for spec in root.iter("fontspec")}
+        weight: dict[float, int] = {}  # type size -> characters set in it
+        for t in root.iter("text"):
+            size = self.size(t)
+            weight[size] = weight.get(size, 0) + len("".join(t.itertext()))
+        self.body = max(weight, key=lambda k: weight[k]) if weight else None
+
+    def size(self, line: etree._Element) -> float:
+        return self.sizes.get(line.get("font", ""), 0.0)
+
+    @classmethod
+    def read(cls, pdf: Path) -> PopplerText | None:
+        """None when poppler's output cannot be read or holds no text."""
+        done = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(pdf)], capture_output=True,
+                              timeout=120, check=False)
+        try:
+            root = etree.fromstring(done.stdout, etree.XMLParser(recover=True, resolve_entities=False,
+                                                                 no_network=True))
+        except etree.XMLSyntaxError:
+            return None
+        text = cls(root) if root is not None else None
+        return text if text is not None and text.body is not None else None
+
+
 def _layout(pdf: Path) -> list[tuple[list[str], list[str]]] | None:
     """Per page: every line, and the lines set in a larger type than the body
-    text (only those can be headings), each column in reading order.  From one
-    run of poppler's `pdftohtml -xml`, which gives each line's font size."""
-    done = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(pdf)], capture_output=True, timeout=120,
-                          check=False)
-    try:
-        root = etree.fromstring(done.stdout, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
+    text (only those can be headings), each column in reading order."""
+    text = PopplerText.read(pdf)
+    if text is None or text.body is None:
         return None
-    if root is None:
-        return None
-    sizes = {spec.get("id", ""): float(spec.get("size", "0")) for spec in root.iter("fontspec")}
-    weight: dict[float, int] = {}  # type size -> characters set in it
-    for t in root.iter("text"):
-        size = sizes.get(t.get("font", ""), 0.0)
-        weight[size] = weight.get(size, 0) + len("".join(t.itertext()))
-    if not weight:
-        return None
-    body = max(weight, key=lambda k: weight[k])
+    root, sizes, body = text.root, text.sizes, text.body
     pages = []
     for page in root.iter("page"):
         lines: list[str] = []
