@@ -151,16 +151,11 @@ def resolve_brief(project: Project, dossier_id: str, audience: str, picks: list[
     d = project.dossiers[dossier_id]
     day = d.date
     labels = {k: typography.plain(v[lang], lang) for k, v in project.labels.items()}
-    footnotes: list[Footnote] = []
-    noted: dict[tuple[str, ...], str] = {}
-    linked: dict[str, resolve.RPosition] = {}
-    for p in picks:  # each position's notes made footnotes once, by the dossiers' rules
-        if p.pos.id not in linked:
-            files, lines = resolve.cited_files(project, p.pos, day, lang, labels)
-            # An ask's EU file is named on its own line ('On:'), not by a footnote with the act's
-            # official title, as the dossier cites it: a page has no room for both.
-            bare = p.pos.model_copy(update={"asks": [a.model_copy(update={"eu_file": None}) for a in p.pos.asks]})
-            linked[p.pos.id] = resolve.resolve_position(bare, lang, labels, footnotes, noted, 1, files, lines)
+    # An ask's EU file is named on its own line ('On:'), not by a footnote with the act's official
+    # title, as the dossier cites it: a page has no room for both.
+    linked, footnotes = resolve.resolve_positions(
+        project, (p.pos for p in picks), day, lang, labels,
+        prepare=lambda pos: pos.model_copy(update={"asks": [a.model_copy(update={"eu_file": None}) for a in pos.asks]}))
     asks: list[RAsk] = []
     for n, p in enumerate(picks, start=1):
         if p.rec is not None:

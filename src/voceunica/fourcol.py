@@ -172,13 +172,7 @@ def resolve_fourcol(project: Project, rec: EUFileRecord, items: list[_Item], lan
     from voceunica import resolve
 
     labels = {k: typography.plain(v[lang], lang) for k, v in project.labels.items()}
-    footnotes: list[Footnote] = []
-    noted: dict[tuple[str, ...], str] = {}
-    linked: dict[str, resolve.RPosition] = {}
-    for item in items:  # each position's notes made footnotes once, by the dossiers' rules
-        if item.pos.id not in linked:
-            files, lines = resolve.cited_files(project, item.pos, day, lang, labels)
-            linked[item.pos.id] = resolve.resolve_position(item.pos, lang, labels, footnotes, noted, 1, files, lines)
+    linked, footnotes = resolve.resolve_positions(project, (item.pos for item in items), day, lang, labels)
 
     def md(text: str) -> str:
         return typography.markdown(text.strip(), lang)

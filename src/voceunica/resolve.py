@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -387,9 +387,26 @@ def note_identity(item: EUFile | Note) -> tuple[str, ...]:
     return ("note", *(" ".join(item.text[x].split()) for x in LANGS))
 
 
+def resolve_positions(project: Project, positions: Iterable[Position], day: dt.date, lang: str,
+                      labels: dict[str, str], prepare: Callable[[Position], Position] | None = None,
+                      ) -> tuple[dict[str, RPosition], list[Footnote]]:
+    """Positions outside a dossier (a four-column table, a one-page brief), each resolved once by the
+    dossiers' rules: a note several of them cite is one footnote.  `prepare` changes what is resolved,
+    never what is cited."""
+    footnotes: list[Footnote] = []
+    noted: dict[tuple[str, ...], str] = {}
+    linked: dict[str, RPosition] = {}
+    for pos in positions:
+        if pos.id not in linked:
+            files, lines = cited_files(project, pos, day, lang, labels)
+            linked[pos.id] = resolve_position(prepare(pos) if prepare else pos, lang, labels, footnotes, noted, 1,
+                                              files, lines)
+    return linked, footnotes
+
+
 def resolve_position(pos: Position, lang: str, labels: dict[str, str], footnotes: list[Footnote],
-              noted: dict[tuple[str, ...], str], first_amendment: int, eu_files: list[EUFile] | None = None,
-              lines: dict[str, str] | None = None) -> RPosition:
+                     noted: dict[tuple[str, ...], str], first_amendment: int, eu_files: list[EUFile] | None = None,
+                     lines: dict[str, str] | None = None) -> RPosition:
     """`noted` holds the label of every footnote made so far in the dossier: a note
     already made by an earlier position is cited by its label, not made again.  A
     label is '{position id}-{key}' of the first position to cite the note, and the
