@@ -418,3 +418,20 @@ def test_browser_accessibility_no_serious_violation(browser: Any, sample_site: P
     serious = [v for v in violations if v[1] in ("serious", "critical")]
     assert not serious, serious
     print(page, "axe:", passes, "rules passed; minor:", violations)
+
+
+@pytest.mark.parametrize("added,message", [
+    ("{{ no_such_value }}", "template uses an undefined value"),
+    ("{{ 1 // 0 }}", "template error: ZeroDivisionError"),
+    ("{% if %}", "template syntax error"),
+])
+def test_a_mistake_in_a_site_template_is_reported_at_its_own_line(mini: Path, added: str, message: str) -> None:
+    page = mini / "templates" / "site" / "home.html.j2"
+    lines = page.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, added)
+    page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = cli(mini, "site")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    shown = [line.split("/mini/")[-1] for line in done.stderr.splitlines()]
+    assert any(line.startswith(f"templates/site/home.html.j2:3:1: {message}") for line in shown), done.stderr
+    assert not (mini / "site").exists()

@@ -34,8 +34,9 @@ class ProjectLoader(jinja2.BaseLoader):
     """Templates from the given folders, each read with `read_project_file`
     (jinja2's FileSystemLoader refuses '..' but follows links anywhere)."""
 
-    def __init__(self, folders: list[Path]) -> None:
+    def __init__(self, folders: list[Path], under: str | None = None) -> None:
         self.folders = folders
+        self.under = under  # the folder problems name ('templates/site'); by default each folder's own name
         self.shown: dict[str, str] = {}  # file name given to Jinja -> as problems show it
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
@@ -44,7 +45,7 @@ class ProjectLoader(jinja2.BaseLoader):
             path = folder.joinpath(*pieces)
             if not os.path.lexists(path):
                 continue
-            shown = f"{folder.name}/{'/'.join(pieces)}"
+            shown = f"{self.under or folder.name}/{'/'.join(pieces)}"
             raw = read_project_file(folder, path, shown)
             try:
                 source = raw.decode("utf-8")
@@ -112,38 +113,44 @@ def render_markdown(d: ResolvedDossier, template_dirs: list[Path], template: str
 def render_template(template_dirs: list[Path], template: str, **context: Any) -> str:
     """Markdown from a template of templates/ in the sandbox; whatever goes wrong is a
     problem at the template's line (the dossier's template, the KPI scoreboard's)."""
-    env = environment(template_dirs)
+    text = render_in(environment(template_dirs), template, "templates", **context)
+    # Collapse runs of blank lines left by template control blocks.
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
+def render_in(env: jinja2.Environment, template: str, folder: str, **context: Any) -> str:
+    """`template` rendered in `env`; whatever goes wrong is a problem at the template's line, named
+    under `folder` ('templates', 'templates/site') where the loader cannot say."""
     try:
         tpl = env.get_template(template)
         text = tpl.render(**context)
     except VoceunicaError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise VoceunicaError(problem(f"templates/{exc.name or template}", exc.lineno or 1, 1,
+        raise VoceunicaError(problem(f"{folder}/{exc.name or template}", exc.lineno or 1, 1,
                                      f"template syntax error: {exc.message}")) from None
     except jinja2.TemplateNotFound as exc:
-        shown, line = _where(exc, env.loader, template)
+        shown, line = _where(exc, env.loader, template, folder)
         raise VoceunicaError(problem(shown, line, 1, f"template not found: {exc.name}")) from None
     except jinja2.UndefinedError as exc:
-        shown, line = _where(exc, env.loader, template)
+        shown, line = _where(exc, env.loader, template, folder)
         raise VoceunicaError(problem(shown, line, 1, f"template uses an undefined value: {exc.message}")) from None
     except jinja2.exceptions.SecurityError as exc:
-        shown, line = _where(exc, env.loader, template)
+        shown, line = _where(exc, env.loader, template, folder)
         message = f"template error: {str(exc).rstrip('.')} (templates run in a sandbox)"
         raise VoceunicaError(problem(shown, line, 1, message)) from None
     except Exception as exc:  # noqa: BLE001 - whatever a template does wrong is the template's line, not a crash
-        shown, line = _where(exc, env.loader, template)
+        shown, line = _where(exc, env.loader, template, folder)
         message = (exc.message or type(exc).__name__) if isinstance(exc, jinja2.TemplateError) \
             else f"{type(exc).__name__}: {exc}"
         raise VoceunicaError(problem(shown, line, 1, f"template error: {message}")) from None
-    # Collapse runs of blank lines left by template control blocks.
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+    return text
 
 
-def _where(exc: BaseException, loader: Any, template: str) -> tuple[str, int]:
+def _where(exc: BaseException, loader: Any, template: str, folder: str = "templates") -> tuple[str, int]:
     """The innermost template line the error went through (Jinja puts template
-    lines into the traceback), else line 1 of the dossier's template."""
-    shown, line = f"templates/{template}", 1
+    lines into the traceback), else line 1 of the template rendered."""
+    shown, line = f"{folder}/{template}", 1
     tb = exc.__traceback__
     while tb is not None:
         name = loader.shown.get(tb.tb_frame.f_code.co_filename) if isinstance(loader, ProjectLoader) else None

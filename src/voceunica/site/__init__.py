@@ -41,7 +41,7 @@ from voceunica.mdescape import md_cell, md_escape, oneline
 from voceunica.model import LANGS, Dossier, Position
 from voceunica.project import Project
 from voceunica.regions import REGIONS
-from voceunica.render import ProjectLoader, render_markdown, split_front_matter
+from voceunica.render import ProjectLoader, render_in, render_markdown, split_front_matter
 from voceunica.resolve import Footnote, ResolvedDossier, resolve
 from voceunica.resolve import cited_files as cited_files
 from voceunica.resolve import resolve_position as resolve_position
@@ -136,8 +136,8 @@ def render_site(project: Project, *, drafts: bool = False, history: dict[str, li
 @functools.cache
 def _environment(folders: tuple[Path, ...]) -> jinja2.Environment:
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
-        loader=ProjectLoader(list(folders)), undefined=jinja2.StrictUndefined, autoescape=True,
-        trim_blocks=True, lstrip_blocks=True)
+        loader=ProjectLoader(list(folders), under=f"templates/{TEMPLATES}"), undefined=jinja2.StrictUndefined,
+        autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return env
 
 
@@ -194,21 +194,12 @@ class _Site:
         base = "../" * name.count("/")
         env = _environment(tuple(folder / TEMPLATES for folder in self.project.template_dirs()))
         labels = self.labels[lang]
-        try:
-            text = env.get_template(template).render(
-                lang=lang, other_lang=other(lang), labels=labels, other_labels=self.labels[other(lang)],
-                title=title, base=base, draft=self.drafts, kind=kind,
-                switch=base + page_name(kind, ident, other(lang)),
-                home=base + page_name("home", "", lang), search=base + page_name("search", "", lang),
-                releases_page=base + page_name("releases", "", lang), **context)
-        except VoceunicaError:
-            raise
-        except jinja2.TemplateSyntaxError as exc:
-            raise VoceunicaError(problem(f"templates/{TEMPLATES}/{exc.name or template}", exc.lineno or 1, 1,
-                                         f"template syntax error: {exc.message}")) from None
-        except jinja2.TemplateError as exc:
-            raise VoceunicaError(problem(f"templates/{TEMPLATES}/{template}", 1, 1,
-                                         f"template error: {exc.message or type(exc).__name__}")) from None
+        text = render_in(env, template, f"templates/{TEMPLATES}",
+                         lang=lang, other_lang=other(lang), labels=labels, other_labels=self.labels[other(lang)],
+                         title=title, base=base, draft=self.drafts, kind=kind,
+                         switch=base + page_name(kind, ident, other(lang)),
+                         home=base + page_name("home", "", lang), search=base + page_name("search", "", lang),
+                         releases_page=base + page_name("releases", "", lang), **context)
         self.files[name] = text.encode("utf-8")
 
     def _search_entry(self, kind: str, ident: str, lang: str, title: str, body: str) -> None:
