@@ -153,6 +153,13 @@ def act_name(f: EUFile, labels: dict[str, str]) -> str:
     return f.com or f.celex or f.number or ""
 
 
+def _identifier(f: EUFile, lang: str) -> str:
+    """'. CELEX [32023R0956](EUR-Lex link)', else '. ELI <…>', else nothing: how a footnote ends."""
+    if f.celex:
+        return f". CELEX [{f.celex}]({eurlex_url(f, lang)})"
+    return f". ELI <{f.eli}>" if f.eli else ""
+
+
 def eurlex_url(f: EUFile, lang: str) -> str | None:
     if f.celex:
         return f"https://eur-lex.europa.eu/legal-content/{lang.upper()}/TXT/?uri=CELEX:{f.celex}"
@@ -169,11 +176,7 @@ def eu_file_line(f: EUFile, lang: str, labels: dict[str, str]) -> str:
     text = ", ".join(parts) + f" – {f.title[lang]}"
     if f.date:
         text += f" ({fmt.date(f.date, lang)})"
-    if f.celex:
-        text += f". CELEX [{f.celex}]({eurlex_url(f, lang)})"
-    elif f.eli:
-        text += f". ELI <{f.eli}>"
-    return text + "."
+    return text + _identifier(f, lang) + "."
 
 
 def resolve(project: Project, dossier_id: str, lang: str) -> ResolvedDossier:
@@ -251,11 +254,7 @@ def catalogue_line(rec: EUFileRecord, day: dt.date, lang: str, labels: dict[str,
     ids = [x for x in (rec.com, rec.procedure) if x and x not in text]
     if ids:
         text += f" ({', '.join(ids)})"
-    if f.celex:
-        text += f". CELEX [{f.celex}]({eurlex_url(f, lang)})"
-    elif f.eli:
-        text += f". ELI <{f.eli}>"
-    return text + "."
+    return text + _identifier(f, lang) + "."
 
 
 def _stage(kind: str, labels: dict[str, str]) -> str:
